@@ -1,0 +1,153 @@
+"""simclr.images: each kind of user image decodes to the pixels an independent computation gives, or a clear error."""
+import io
+import struct
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from simclr.dataset import DataError
+from simclr.images import MIN_SIDE, ImageError, center_square, decode_image
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid small PNG whose IHDR (with a correct CRC) claims width x height."""
+    data = bytearray(encode(Image.new("L", (8, 8))))
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def test_grey_png_round_trips_exactly():
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 10), dtype=np.uint8)
+    out = decode_image(encode(Image.fromarray(pixels)), "grey.png")
+    assert out.dtype == np.uint8 and out.shape == (12, 10, 1)
+    np.testing.assert_array_equal(out[:, :, 0], pixels)
+
+
+def test_16_bit_png_is_scaled_not_clipped():
+    values = [0, 1, 128, 257, 1000, 32896, 40000, 65535]
+    pixels = np.tile(np.array(values, dtype=np.uint16), (8, 1))  # (8, 8)
+    out = decode_image(encode(Image.fromarray(pixels)), "deep.png")
+    expected = [(v * 255 + 65535 // 2) // 65535 for v in values]  # integer round(v * 255 / 65535)
+    assert out[0, :, 0].tolist() == expected
+    assert expected[4] == 4  # clipping to 8 bits would have given 255
+
+
+def test_rgba_is_composited_on_white():
+    rgba = np.zeros((8, 8, 4), dtype=np.uint8)
+    rgba[:4] = (200, 40, 0, 128)  # half transparent orange
+    rgba[4:] = (10, 20, 30, 0)  # fully transparent: must become white
+    out = decode_image(encode(Image.fromarray(rgba, "RGBA")), "alpha.png")
+    white = Image.new("RGBA", (8, 8), (255, 255, 255, 255))
+    reference = np.asarray(Image.alpha_composite(white, Image.fromarray(rgba, "RGBA")).convert("RGB"))
+    assert out.shape == (8, 8, 3)
+    assert np.abs(out.astype(int) - reference).max() <= 1
+    assert out[6, 6].tolist() == [255, 255, 255]
+
+
+def test_grey_with_alpha_stays_grey():
+    la = Image.merge("LA", (Image.new("L", (8, 8), 0), Image.new("L", (8, 8), 51)))  # black at 20 % opacity
+    out = decode_image(encode(la), "la.png")
+    assert out.shape == (8, 8, 1)
+    assert abs(int(out[0, 0, 0]) - round(255 * (1 - 51 / 255))) <= 1
+
+
+def test_palette_image_gives_its_palette_colours():
+    image = Image.new("P", (8, 8))
+    image.putpalette([255, 0, 0, 0, 128, 255] + [0] * 762)
+    image.paste(1, (0, 0, 8, 4))
+    out = decode_image(encode(image), "palette.png")
+    assert out[0, 0].tolist() == [0, 128, 255] and out[7, 7].tolist() == [255, 0, 0]
+
+
+def test_palette_transparency_becomes_white():
+    image = Image.new("P", (8, 8))
+    image.putpalette([255, 0, 0, 0, 0, 255] + [0] * 762)
+    image.paste(1, (0, 0, 8, 4))
+    out = decode_image(encode(image, transparency=1), "transparent.png")
+    assert out[0, 0].tolist() == [255, 255, 255] and out[7, 7].tolist() == [255, 0, 0]
+
+
+def test_cmyk_jpeg_converts_to_rgb():
+    c, m, y, k = 30, 200, 100, 50
+    out = decode_image(encode(Image.new("CMYK", (32, 32), (c, m, y, k)), "JPEG", quality=95), "print.jpg")
+    expected = [255 * (1 - v / 255) * (1 - k / 255) for v in (c, m, y)]  # textbook CMYK -> RGB
+    assert out.shape == (32, 32, 3)
+    assert np.abs(out[16, 16] - np.array(expected)).max() <= 3
+
+
+def test_animated_gif_gives_first_frame():
+    frames = [Image.new("RGB", (16, 16), (255, 0, 0)), Image.new("RGB", (16, 16), (0, 0, 255))]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    assert decode_image(data, "anim.gif")[8, 8].tolist() == [255, 0, 0]
+
+
+def test_exif_orientation_is_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown rotated a quarter turn
+    data = encode(Image.new("RGB", (32, 16), (9, 9, 9)), "JPEG", exif=exif)
+    assert decode_image(data, "phone.jpg").shape == (32, 16, 3)
+
+
+def test_truncated_jpeg_is_a_clear_error():
+    noise = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    data = encode(Image.fromarray(noise), "JPEG")
+    with pytest.raises(ImageError, match=r"cut\.jpg .*truncated or damaged"):
+        decode_image(data[: len(data) // 2], "cut.jpg")
+
+
+def test_zero_bytes_is_a_clear_error():
+    with pytest.raises(ImageError, match=r"empty\.png is empty"):
+        decode_image(b"", "empty.png")
+
+
+def test_text_named_png_is_not_an_image():
+    with pytest.raises(ImageError, match=r"notes\.png is not an image"):
+        decode_image(b"hello, this is a text file\n" * 10, "notes.png")
+
+
+def test_tiny_image_is_refused_with_the_minimum():
+    with pytest.raises(ImageError, match=rf"dot\.png is only 1 x 1 pixels.*at least {MIN_SIDE}"):
+        decode_image(encode(Image.new("RGB", (1, 1))), "dot.png")
+
+
+@pytest.mark.parametrize("side", [8000, 20000])  # 64 MP: only our limit; 400 MP: Pillow's bomb check too
+def test_decompression_bomb_is_refused_before_decoding(side):
+    data = png_claiming(side, side)
+    assert len(data) < 200
+    tracemalloc.start()
+    with pytest.raises(ImageError, match=r"bomb\.png is .*megapixels"):
+        decode_image(data, "bomb.png")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 5_000_000  # decoding would have needed side * side bytes
+
+
+def test_image_error_is_a_data_error():
+    assert issubclass(ImageError, DataError)
+
+
+def test_center_square_without_resize_is_the_middle_slice():
+    image = np.random.default_rng(2).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(center_square(image, 20), image[:, 5:25])
+    tall = image[:, :13]  # (20, 13, 3): crop rows 3..16
+    np.testing.assert_array_equal(center_square(tall, 13), tall[3:16])
+
+
+def test_decode_with_size_crops_the_centre():
+    pixels = np.zeros((200, 400, 3), dtype=np.uint8)
+    pixels[:, 200:] = 255  # left half black, right half white; the centre square straddles both
+    out = decode_image(encode(Image.fromarray(pixels), "JPEG", quality=95), "halves.jpg", size=16)
+    assert out.shape == (16, 16, 3)
+    assert out[:, :6].max() < 20 and out[:, 10:].min() > 235

@@ -8,6 +8,7 @@ st.set_page_config(page_title="SimCLR Playground", page_icon="assets/icon.png", 
 
 pages = [
     st.Page("pages/augmentations.py", title="Augmentations", icon=":material/flip:", default=True),
+    st.Page("pages/loss.py", title="Similarity and loss", icon=":material/grid_on:"),
 ]
 page = st.navigation(pages)
 dataset_sidebar()

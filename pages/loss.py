@@ -1,0 +1,106 @@
+"""Similarity and loss: the 2N x 2N similarity matrix of a real batch and the NT-Xent behind it."""
+
+import math
+
+import numpy as np
+import streamlit as st
+import torch
+
+from simclr import augment
+from simclr.loss import anchor_breakdown, cosine_similarity_matrix, nt_xent
+from ui.augment_controls import augment_controls
+from ui.charts import similarity_heatmap, softmax_row
+from ui.encoder_picker import encoder_picker
+from ui.images import to_picture
+from ui.sidebar import current_dataset
+
+st.title("Similarity and loss")
+st.caption(
+    "A batch of N images gives 2N views. For each view (the anchor) the other view of the same image is "
+    "the positive; the remaining 2(N-1) views are negatives. NT-Xent asks a softmax over cosine "
+    "similarities to pick the positive."
+)
+
+controls, main = st.columns([1, 3], gap="large")
+with controls:
+    n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.")
+    temperature = st.slider(
+        "Temperature τ", 0.01, 2.0, 0.5, step=0.01, key="temperature",
+        help="Similarities are divided by τ before the softmax. A low τ sharpens it: the hardest negatives "
+        "dominate the loss and the loss grows when they are close. A high τ flattens it: every negative "
+        "counts alike and the loss moves towards ln(2N-1). The paper found 0.1 to 0.5 work well.",
+    )
+    space = st.segmented_control(
+        "Embedding", ["h", "z"], default="z", key="loss_space", required=True,
+        help="h: the encoder's representation (what we keep after training). z = g(h): after the projection "
+        "head (what the loss sees). The paper found h transfers better: the head may discard information, "
+        "such as colour or orientation, that the loss asks it to ignore.",
+    )
+    st.number_input("Batch seed", 0, 10**6, 0, key="loss_seed", help="Another number draws other images and views.")
+    with st.expander("Augmentation settings (shared with the Augmentations page)"):
+        config = augment_controls()
+
+with main:
+    dataset = current_dataset()
+    if n > len(dataset.images):
+        st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
+        st.stop()
+    model, model_caption = encoder_picker(dataset)
+    generator = torch.Generator().manual_seed(st.session_state["loss_seed"])
+    pick = torch.randperm(len(dataset.images), generator=generator)[:n]
+    x1, x2 = augment.two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
+    with torch.no_grad():
+        h1, h2 = model.encode(x1), model.encode(x2)
+        e1, e2 = (h1, h2) if space == "h" else (model.head(h1), model.head(h2))  # (N, D)
+    loss = float(nt_xent(e1, e2, temperature))
+    sim = cosine_similarity_matrix(e1, e2).numpy()  # (2N, 2N)
+    parts = anchor_breakdown(e1, e2, temperature, k=3)
+
+    chance = math.log(2 * n - 1)
+    top1 = float((parts.rank == 1).float().mean())
+    a, b, c = st.columns(3)
+    a.metric("NT-Xent loss", f"{loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
+    b.metric("Chance level ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
+    c.metric("Positive is the top match", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
+    st.caption(model_caption)
+
+    labels = [f"{i + 1}{v}" for v in "ab" for i in range(n)]  # rows: view a of every image, then view b
+    views = torch.cat([x1, x2])
+    thumbnails = [to_picture(v, min_side=48) for v in views]
+    st.subheader("Cosine similarity of every pair of views")
+    st.caption(
+        "cos(u, v) = u·v / (|u| |v|): 1 means the same direction, 0 unrelated, -1 opposite. Black squares "
+        "mark the positive pairs; the diagonal (each view with itself) is left out of the loss."
+    )
+    stretch = st.toggle(
+        "Stretch the colours to this batch", True, key="loss_stretch",
+        help="A random network maps all images to nearly the same direction (every cosine near 1). "
+        "Stretching shows the small differences; switch it off to see the true -1 to 1 scale.",
+    )
+    positives = parts.positive_index.numpy()
+    st.plotly_chart(similarity_heatmap(sim, labels, thumbnails, positives, stretch), key="sim_heatmap")
+
+    st.subheader("One anchor's softmax")
+    anchor = st.selectbox("Anchor", range(2 * n), format_func=lambda i: labels[i], key="loss_anchor")
+    positive = int(parts.positive_index[anchor])
+    hardest = parts.hardest[anchor].tolist()
+    probs = parts.probs[anchor].numpy()
+    st.plotly_chart(softmax_row(probs, labels, anchor, positive, hardest), key="softmax_row")
+    st.caption(
+        f"This anchor's loss term is -ln p(positive) = {float(parts.loss[anchor]):.3f}; the positive ranks "
+        f"{int(parts.rank[anchor])} of {2 * n - 1}."
+    )
+    cells = st.columns(2 + len(hardest))
+    cells[0].image(to_picture(views[anchor]), caption=f"anchor {labels[anchor]}")
+    cells[1].image(to_picture(views[positive]), caption=f"positive {labels[positive]}: p = {probs[positive]:.3f}")
+    for cell, j in zip(cells[2:], hardest):
+        cell.image(to_picture(views[j]), caption=f"negative {labels[j]}: p = {probs[j]:.3f}, cos = {sim[anchor, j]:.2f}")
+    st.dataframe(
+        {
+            "anchor": labels,
+            "p(positive)": np.round(parts.p_positive.numpy(), 3),
+            "rank of positive": parts.rank.numpy(),
+            "loss term": np.round(parts.loss.numpy(), 3),
+        },
+        key="anchor_table", hide_index=True,
+    )

@@ -1,0 +1,224 @@
+"""The SimCLR network: base encoder f(.) giving h, projection head g(.) giving z (paper Sec. 2.1), and checkpoints.
+
+Checkpoints are plain dicts of tensors and JSON-like values so that `torch.load(weights_only=True)`
+can read them: loading a file never runs code from it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torchvision
+
+ENCODERS = ("small-cnn", "resnet18")
+CIFAR_STEM_MAX_SIZE = 64  # resnet18 uses the paper's CIFAR-10 stem up to this input side (px)
+
+
+class ModelError(Exception):
+    """A message fit to show a user as-is (what went wrong and what to do)."""
+
+
+@dataclass
+class ModelConfig:
+    # base encoder f(.): "small-cnn" trains at thousands of views/s on a laptop CPU; "resnet18" is a smaller
+    # sibling of the paper's ResNet-50
+    encoder: str = "small-cnn"
+    in_channels: int = 1  # 1 for grayscale (MNIST), 3 for colour
+    image_size: int = 28  # input side in px; resnet18 switches to the CIFAR stem at <= 64 px (paper App. B.9)
+    head_hidden: int = 512  # width of g(.)'s hidden layer (the reference code uses the width of h: 2048 for ResNet-50)
+    head_dim: int = 128  # dimension of z; the paper's default (Sec. 2.3; Fig. 8: the size hardly matters)
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ModelError(f"Unknown encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)}.")
+        if self.in_channels not in (1, 3):
+            raise ModelError(f"in_channels must be 1 (grayscale) or 3 (colour), got {self.in_channels}.")
+        for name in ("image_size", "head_hidden", "head_dim"):
+            if getattr(self, name) < 1:
+                raise ModelError(f"{name} must be a positive integer, got {getattr(self, name)}.")
+
+    def describe(self) -> str:
+        return f"{self.encoder} for {self.in_channels}-channel {self.image_size} px images, z of {self.head_dim} dims"
+
+
+def _conv_block(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class SmallCNN(nn.Module):
+    """Four conv3x3-BN-ReLU blocks of 16-32-64-128 channels, each halving the side, then global average pooling.
+
+    (B, C, H, W) -> h (B, 128); 28 px goes 14, 7, 4, 2. Strided convolutions rather than stride 1 + max-pool:
+    a full-resolution first block cost 3x the time per view on a 2-core CPU for the same channels.
+    Runs in channels_last, oneDNN's fast layout for these small convolutions.
+    """
+
+    feature_dim = 128
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        widths = (in_channels, 16, 32, 64, 128)
+        blocks = [layer for cin, cout in zip(widths, widths[1:]) for layer in _conv_block(cin, cout)]
+        self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x.contiguous(memory_format=torch.channels_last))
+
+
+def _resnet18(in_channels: int, image_size: int) -> nn.Module:
+    """torchvision's ResNet-18 without its fc layer: (B, C, H, W) -> h (B, 512).
+
+    Up to 64 px it uses the paper's CIFAR-10 stem (App. B.9): conv1 3x3 stride 1, no max-pool.
+    """
+    net = torchvision.models.resnet18(weights=None)
+    net.fc = nn.Identity()
+    if image_size <= CIFAR_STEM_MAX_SIZE:
+        net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+        net.maxpool = nn.Identity()
+    elif in_channels != 3:
+        net.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    nn.init.kaiming_normal_(net.conv1.weight, mode="fan_out", nonlinearity="relu")  # as torchvision inits conv1
+    return net
+
+
+class SimCLRModel(nn.Module):
+    """f(.) then g(.): x float in [0, 1] (B, C, H, W) -> h = f(x) (B, feature_dim) -> z = g(h) (B, head_dim).
+
+    Inputs are standardised inside as (x - 0.5) / 0.25, so augmentation outputs go in directly.
+    g is Sec. 2.1's two-layer MLP z = W2 ReLU(W1 h) with BatchNorm after W1, as in the reference
+    implementation (google-research/simclr) and lightly's SimCLRProjectionHead. BatchNorm needs
+    batches of 2 or more in training mode.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        if config.encoder == "small-cnn":
+            self.encoder = SmallCNN(config.in_channels)
+            self.feature_dim = SmallCNN.feature_dim
+        else:
+            self.encoder = _resnet18(config.in_channels, config.image_size)
+            self.feature_dim = 512
+        self.head = nn.Sequential(
+            nn.Linear(self.feature_dim, config.head_hidden, bias=False),  # BN's shift replaces the bias
+            nn.BatchNorm1d(config.head_hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(config.head_hidden, config.head_dim),
+        )
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """h = f(x): the representation used downstream. x (B, C, H, W) in [0, 1] -> (B, feature_dim)."""
+        return self.encoder((x - 0.5) / 0.25)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """z = g(f(x)): what the contrastive loss sees. x (B, C, H, W) in [0, 1] -> (B, head_dim)."""
+        return self.head(self.encode(x))
+
+
+def build_model(cfg: ModelConfig, seed: int | None = None) -> SimCLRModel:
+    """A freshly initialised model; with a seed the weights depend only on it and the global RNG is left as it was."""
+    if seed is None:
+        return SimCLRModel(cfg)
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        return SimCLRModel(cfg)
+
+
+def _check_plain(value: object, where: str) -> None:
+    """Raise TypeError unless value holds only what weights_only loading accepts: JSON-like data and tensors."""
+    # exact types: subclasses such as numpy.float64 or namedtuples pickle as classes weights_only refuses
+    if value is None or type(value) in (bool, int, float, str) or isinstance(value, torch.Tensor):
+        return
+    if type(value) in (list, tuple):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+    elif type(value) in (dict, OrderedDict):
+        for key, item in value.items():
+            if type(key) not in (str, int):
+                raise TypeError(f"{where} has a key of type {type(key).__name__}; use str or int keys")
+            _check_plain(item, f"{where}[{key!r}]")
+    else:
+        raise TypeError(
+            f"{where} is a {type(value).__name__}; checkpoints hold only dicts, lists, numbers, strings, "
+            "None and tensors (convert it, e.g. with float() or .tolist())"
+        )
+
+
+def save_checkpoint(path: str | os.PathLike, model: SimCLRModel, extra: dict | None = None) -> None:
+    """Write {"model_config", "state_dict", "extra"} to path atomically (a crash leaves the old file intact).
+
+    extra: JSON-like values and tensors only (an optimizer's state_dict qualifies), else TypeError.
+    """
+    extra = {} if extra is None else extra
+    _check_plain(extra, "extra")
+    path = Path(path)
+    payload = {"model_config": asdict(model.config), "state_dict": model.state_dict(), "extra": extra}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _config_from(raw: object, path: Path) -> ModelConfig:
+    names = {f.name for f in fields(ModelConfig)}
+    if not isinstance(raw, dict) or set(raw) != names:
+        raise ModelError(f"{path} has no valid model configuration; it was not written by SimCLR Playground.")
+    try:
+        return ModelConfig(**raw)
+    except (TypeError, ModelError) as exc:
+        raise ModelError(f"{path} has an invalid model configuration: {exc}") from exc
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    expect: ModelConfig | None = None,
+    map_location: str | torch.device = "cpu",
+) -> tuple[SimCLRModel, dict]:
+    """Read a checkpoint written by save_checkpoint; returns (model in eval mode, extra).
+
+    The model is built on the CPU (the caller moves it); map_location says where the file's tensors,
+    including any optimizer state in extra, are loaded.
+    Raises ModelError, with a message for the user, when the file is missing, unreadable, not a
+    checkpoint, or holds a model whose configuration differs from `expect`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"No checkpoint file at {path}. Train a model first, or pick an existing checkpoint.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for truncated, foreign or unsafe files
+        raise ModelError(
+            f"{path} could not be read as a checkpoint ({type(exc).__name__}); it is corrupt or not a "
+            "SimCLR Playground checkpoint. Retrain, or pick another file."
+        ) from exc
+    if not isinstance(payload, dict) or not {"model_config", "state_dict", "extra"} <= set(payload):
+        raise ModelError(f"{path} is a PyTorch file but not a SimCLR Playground checkpoint.")
+    found = _config_from(payload["model_config"], path)
+    if expect is not None and found != expect:
+        diffs = ", ".join(
+            f"{f.name}: expected {getattr(expect, f.name)!r}, found {getattr(found, f.name)!r}"
+            for f in fields(ModelConfig)
+            if getattr(expect, f.name) != getattr(found, f.name)
+        )
+        raise ModelError(
+            f"{path} holds a {found.describe()}, but a {expect.describe()} was expected ({diffs}). "
+            "Pick a checkpoint trained with these settings, or change the settings to match it."
+        )
+    model = build_model(found, seed=0)  # the seed only keeps the global RNG untouched; weights are replaced
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise ModelError(f"{path} has weights that do not fit a {found.describe()}: it is damaged.") from exc
+    return model.eval(), payload["extra"]

@@ -1,0 +1,57 @@
+"""The Similarity and loss page, run by Streamlit's AppTest."""
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def open_page(dataset: str = "mnist-5k") -> AppTest:
+    # AppTest drops the sidebar from its element tree after switch_page (a real browser shows it),
+    # so the dataset is picked on the first page, as a user would before moving on.
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.selectbox(key="dataset").set_value(dataset).run()
+    at.switch_page("pages/loss.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def page() -> AppTest:
+    return open_page()
+
+
+def metric(at: AppTest, label: str) -> float:
+    return float(next(m.value for m in at.metric if m.label.startswith(label)).rstrip("%"))
+
+
+def test_page_shows_the_matrix_the_loss_and_chance(page):
+    n = page.slider(key="loss_n").value
+    assert metric(page, "Chance level") == pytest.approx(math.log(2 * n - 1), abs=1e-3)
+    assert 0 < metric(page, "NT-Xent loss") < 3 * math.log(2 * n - 1)
+    assert len(page.get("plotly_chart")) == 2  # the similarity matrix and the anchor's softmax
+
+
+def test_temperature_moves_the_loss(page):
+    page.segmented_control(key="loss_space").set_value("h").run()
+    before = metric(page, "NT-Xent loss")
+    page.slider(key="temperature").set_value(0.05).run()
+    assert not page.exception
+    assert metric(page, "NT-Xent loss") != before
+
+
+@pytest.mark.parametrize("temperature", [0.01, 2.0])
+def test_temperature_at_the_slider_ends(page, temperature):
+    page.slider(key="temperature").set_value(temperature).run()
+    assert not page.exception
+    assert math.isfinite(metric(page, "NT-Xent loss"))
+
+
+def test_batch_larger_than_the_dataset_is_refused():
+    page = open_page("photos")
+    page.slider(key="loss_n").set_value(32).run()
+    assert not page.exception
+    assert any("more than the" in e.value for e in page.error)

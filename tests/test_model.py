@@ -1,0 +1,152 @@
+"""Encoders, seeding and checkpoints of simclr.model."""
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from simclr.model import ENCODERS, ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
+
+INPUTS = [(1, 28), (3, 32), (3, 96)]  # (channels, side): MNIST, CIFAR-10, STL-10
+
+
+@pytest.mark.parametrize("encoder, feature_dim", [("small-cnn", 128), ("resnet18", 512)])
+@pytest.mark.parametrize("channels, side", INPUTS)
+def test_output_shapes(encoder, feature_dim, channels, side):
+    model = build_model(ModelConfig(encoder, channels, side, head_hidden=64, head_dim=32), seed=0).eval()
+    x = torch.rand(2, channels, side, side)
+    with torch.no_grad():
+        h, z = model.encode(x), model(x)
+    assert model.feature_dim == feature_dim
+    assert h.shape == (2, feature_dim) and z.shape == (2, 32)
+    assert torch.isfinite(z).all()
+
+
+def test_training_step_runs_on_a_batch_of_views():
+    model = build_model(ModelConfig(), seed=0).train()
+    model(torch.rand(8, 1, 28, 28)).square().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("side", [32, 64])
+def test_resnet18_uses_the_cifar_stem_for_small_images(side):
+    net = build_model(ModelConfig("resnet18", 1, side), seed=0).encoder
+    assert (net.conv1.in_channels, net.conv1.kernel_size, net.conv1.stride) == (1, (3, 3), (1, 1))
+    assert isinstance(net.maxpool, nn.Identity)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_resnet18_keeps_the_imagenet_stem_for_large_images(channels):
+    net = build_model(ModelConfig("resnet18", channels, 96), seed=0).encoder
+    assert (net.conv1.in_channels, net.conv1.kernel_size, net.conv1.stride) == (channels, (7, 7), (2, 2))
+    assert isinstance(net.maxpool, nn.MaxPool2d)
+
+
+def test_mid_gray_input_is_centred_before_the_encoder():
+    # (x - 0.5) / 0.25 maps mid gray to 0; bias-free convolutions and fresh BatchNorm keep 0 at 0
+    model = build_model(ModelConfig(), seed=0).eval()
+    with torch.no_grad():
+        assert model.encode(torch.full((2, 1, 28, 28), 0.5)).abs().max() == 0
+        assert model.encode(torch.full((2, 1, 28, 28), 0.9)).abs().max() > 0
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_same_seed_same_weights_and_global_rng_untouched(encoder):
+    cfg = ModelConfig(encoder, 3, 32)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a = build_model(cfg, seed=7).state_dict()
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(456)
+    b = build_model(cfg, seed=7).state_dict()
+    c = build_model(cfg, seed=8).state_dict()
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    assert not torch.equal(a["head.0.weight"], c["head.0.weight"])
+
+
+def test_invalid_config_is_rejected():
+    with pytest.raises(ModelError, match="Unknown encoder 'vit'"):
+        ModelConfig(encoder="vit")
+    with pytest.raises(ModelError, match="in_channels"):
+        ModelConfig(in_channels=4)
+
+
+def _trained(cfg: ModelConfig) -> nn.Module:
+    """A model whose BatchNorm running statistics moved away from their initial values."""
+    model = build_model(cfg, seed=1).train()
+    with torch.no_grad():
+        model(torch.rand(8, cfg.in_channels, cfg.image_size, cfg.image_size))
+    return model
+
+
+@pytest.mark.parametrize("cfg", [ModelConfig(), ModelConfig("resnet18", 3, 32, 128, 64)], ids=ENCODERS)
+def test_checkpoint_round_trip(tmp_path, cfg):
+    model = _trained(cfg)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.rand(4, cfg.in_channels, cfg.image_size, cfg.image_size)).sum().backward()
+    optimizer.step()
+    extra = {"epoch": 3, "history": [{"loss": 4.2, "knn": None}], "name": "run-1", "optimizer": optimizer.state_dict()}
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model, extra)
+    loaded, loaded_extra = load_checkpoint(path, expect=cfg)
+    x = torch.rand(3, cfg.in_channels, cfg.image_size, cfg.image_size)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model.eval()(x))
+    assert loaded.config == cfg and not loaded.training
+    assert loaded_extra["history"] == extra["history"] and loaded_extra["epoch"] == 3
+    optimizer.load_state_dict(loaded_extra["optimizer"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no temporary file left behind
+
+
+def test_checkpoint_is_readable_with_weights_only(tmp_path):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, build_model(ModelConfig(), seed=0), {"note": "x"})
+    payload = torch.load(path, weights_only=True)
+    assert payload["model_config"] == {
+        "encoder": "small-cnn", "in_channels": 1, "image_size": 28, "head_hidden": 512, "head_dim": 128
+    }
+
+
+def test_extra_that_weights_only_cannot_load_is_refused_at_save(tmp_path):
+    with pytest.raises(TypeError, match=r"extra\['lr'\] is a float64"):
+        save_checkpoint(tmp_path / "model.pt", build_model(ModelConfig(), seed=0), {"lr": np.float64(0.1)})
+    assert not list(tmp_path.iterdir())
+
+
+def test_wrong_encoder_is_a_model_error(tmp_path):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, build_model(ModelConfig(), seed=0))
+    with pytest.raises(ModelError, match="encoder: expected 'resnet18', found 'small-cnn'"):
+        load_checkpoint(path, expect=ModelConfig("resnet18", 1, 28))
+    with pytest.raises(ModelError, match="image_size: expected 32, found 28"):
+        load_checkpoint(path, expect=ModelConfig(image_size=32))
+
+
+class _Payload:
+    def __reduce__(self):  # unpickling this calls print: code run by merely loading a file
+        return (print, ("this ran from a checkpoint",))
+
+
+def test_loading_never_runs_code_from_the_file(tmp_path, capsys):
+    path = tmp_path / "unsafe.pt"
+    torch.save({"model_config": _Payload(), "state_dict": {}, "extra": {}}, path)
+    with pytest.raises(ModelError, match="could not be read as a checkpoint"):
+        load_checkpoint(path)
+    assert "this ran" not in capsys.readouterr().out
+
+
+def test_unreadable_files_are_model_errors(tmp_path):
+    good = tmp_path / "good.pt"
+    save_checkpoint(good, build_model(ModelConfig(), seed=0))
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00not a checkpoint" * 64)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    tensor = tmp_path / "tensor.pt"
+    torch.save(torch.zeros(3), tensor)
+    bad_config = tmp_path / "bad_config.pt"
+    torch.save({"model_config": {**vars(ModelConfig()), "encoder": "vit"}, "state_dict": {}, "extra": {}}, bad_config)
+    wrong_weights = tmp_path / "wrong_weights.pt"
+    torch.save({"model_config": vars(ModelConfig()), "state_dict": {"w": torch.zeros(1)}, "extra": {}}, wrong_weights)
+    for path in (garbage, truncated, tensor, bad_config, wrong_weights, tmp_path / "missing.pt"):
+        with pytest.raises(ModelError, match=path.name):
+            load_checkpoint(path)

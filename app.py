@@ -2,14 +2,32 @@
 
 import streamlit as st
 
+from ui.classroom import copy_link, current_step, ignored_parameters, lecture_banner, link_parameters, presenter_toggle
 from ui.sidebar import dataset_sidebar
+from ui.umap_warmup import start_umap_warmup
 
 st.set_page_config(page_title="SimCLR Playground", page_icon="assets/icon.png", layout="wide")
+start_umap_warmup()  # numba compiles UMAP in the background while the first page is read
+given = link_parameters()
 
 pages = [
     st.Page("pages/augmentations.py", title="Augmentations", icon=":material/flip:", default=True),
     st.Page("pages/loss.py", title="Similarity and loss", icon=":material/grid_on:"),
+    st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 dataset_sidebar()
-page.run()
+with st.sidebar:
+    presenter_toggle()
+    copy_link(page.url_path)
+step = current_step()
+if step:
+    lecture_banner(step)
+try:
+    page.run()
+finally:
+    ignored = ignored_parameters(given)
+    if ignored:
+        st.toast(f"Ignored link parameters this view does not know or could not use: {', '.join(ignored)}.")

@@ -6,7 +6,8 @@ import streamlit as st
 import torch
 
 from simclr import augment, data
-from ui.augment_controls import augment_controls
+from ui.augment_controls import KEEP, augment_controls
+from ui.classroom import presenter
 from ui.images import VIEW_COLOURS, to_picture, with_boxes
 from ui.sidebar import current_dataset
 
@@ -14,7 +15,7 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "zip"
 
 
 def _next_seed() -> None:
-    st.session_state["view_seed"] += 1
+    st.session_state["view_seed"] = st.session_state.get("view_seed", 0) + 1
 
 
 def _describe(params: augment.ViewParams, i: int, channels: int) -> str:
@@ -30,9 +31,11 @@ st.caption(
 controls, main = st.columns([1, 3], gap="large")
 with controls:
     source = st.radio("Images from", ["Dataset", "My own images"], horizontal=True, key="aug_source")
-    count = st.slider("Images", 1, 8, 4, key="aug_count", help="How many images to show, each with two views.")
-    st.number_input("Image pick seed", 0, 10**6, 0, key="image_seed", help="Another number picks other images.")
-    st.number_input("View seed", 0, 10**6, 0, key="view_seed", help="The same seed replays the same views.")
+    count = st.slider("Images", 1, 8, 4, key="aug_count", help="How many images to show, each with two views.", **KEEP)
+    if not presenter():
+        st.number_input("Image pick seed", 0, 10**6, key="image_seed", help="Another number picks other images.",
+                        **KEEP)
+        st.number_input("View seed", 0, 10**6, key="view_seed", help="The same seed replays the same views.", **KEEP)
     st.button("Resample views", on_click=_next_seed, key="resample", type="primary", use_container_width=True)
     with st.expander("Augmentation settings", expanded=True):
         config = augment_controls()
@@ -57,10 +60,10 @@ else:
     with main:
         dataset = current_dataset()
 
-pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(st.session_state["image_seed"]))
+pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(st.session_state.get("image_seed", 0)))
 images = dataset.images[pick[:count]]  # (K, C, H, W) uint8
 count, channels, height, width = images.shape
-generator = torch.Generator().manual_seed(st.session_state["view_seed"])
+generator = torch.Generator().manual_seed(st.session_state.get("view_seed", 0))
 params = augment.draw_params(config, 2 * count, height, width, generator)
 views = augment.apply_params(images.repeat(2, 1, 1, 1), params, config)  # (2K, C, H, W): view 1s then view 2s
 
@@ -100,7 +103,7 @@ with main:
         columns = st.columns(len(alone) + 1)
         columns[0].image(to_picture(images[0]), caption="original")
         for column, (name, op_config) in zip(columns[1:], alone.items()):
-            op_generator = torch.Generator().manual_seed(st.session_state["view_seed"])
+            op_generator = torch.Generator().manual_seed(st.session_state.get("view_seed", 0))
             op_params = augment.draw_params(op_config, 1, height, width, op_generator)
             column.image(to_picture(augment.apply_params(images[:1], op_params, op_config)[0]), caption=name)
             column.markdown(_describe(op_params, 0, channels))

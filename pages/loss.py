@@ -8,7 +8,8 @@ import torch
 
 from simclr import augment
 from simclr.loss import anchor_breakdown, cosine_similarity_matrix, nt_xent
-from ui.augment_controls import augment_controls
+from ui.augment_controls import KEEP, augment_controls
+from ui.classroom import presenter
 from ui.charts import similarity_heatmap, softmax_row
 from ui.encoder_picker import encoder_picker
 from ui.images import to_picture
@@ -23,20 +24,22 @@ st.caption(
 
 controls, main = st.columns([1, 3], gap="large")
 with controls:
-    n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.")
+    n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.", **KEEP)
     temperature = st.slider(
         "Temperature τ", 0.01, 2.0, 0.5, step=0.01, key="temperature",
         help="Similarities are divided by τ before the softmax. A low τ sharpens it: the hardest negatives "
         "dominate the loss and the loss grows when they are close. A high τ flattens it: every negative "
-        "counts alike and the loss moves towards ln(2N-1). The paper found 0.1 to 0.5 work well.",
+        "counts alike and the loss moves towards ln(2N-1). The paper found 0.1 to 0.5 work well.", **KEEP,
     )
     space = st.segmented_control(
         "Embedding", ["h", "z"], default="z", key="loss_space", required=True,
         help="h: the encoder's representation (what we keep after training). z = g(h): after the projection "
         "head (what the loss sees). The paper found h transfers better: the head may discard information, "
-        "such as colour or orientation, that the loss asks it to ignore.",
+        "such as colour or orientation, that the loss asks it to ignore.", **KEEP,
     )
-    st.number_input("Batch seed", 0, 10**6, 0, key="loss_seed", help="Another number draws other images and views.")
+    if not presenter():
+        st.number_input("Batch seed", 0, 10**6, key="loss_seed", help="Another number draws other images and views.",
+                        **KEEP)
     with st.expander("Augmentation settings (shared with the Augmentations page)"):
         config = augment_controls()
 
@@ -46,7 +49,7 @@ with main:
         st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
         st.stop()
     model, model_caption = encoder_picker(dataset)
-    generator = torch.Generator().manual_seed(st.session_state["loss_seed"])
+    generator = torch.Generator().manual_seed(st.session_state.get("loss_seed", 0))
     pick = torch.randperm(len(dataset.images), generator=generator)[:n]
     x1, x2 = augment.two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
     with torch.no_grad():
@@ -95,12 +98,13 @@ with main:
     cells[1].image(to_picture(views[positive]), caption=f"positive {labels[positive]}: p = {probs[positive]:.3f}")
     for cell, j in zip(cells[2:], hardest):
         cell.image(to_picture(views[j]), caption=f"negative {labels[j]}: p = {probs[j]:.3f}, cos = {sim[anchor, j]:.2f}")
-    st.dataframe(
-        {
-            "anchor": labels,
-            "p(positive)": np.round(parts.p_positive.numpy(), 3),
-            "rank of positive": parts.rank.numpy(),
-            "loss term": np.round(parts.loss.numpy(), 3),
-        },
-        key="anchor_table", hide_index=True,
-    )
+    if not presenter():  # the per-anchor table is detail a projector does not need
+        st.dataframe(
+            {
+                "anchor": labels,
+                "p(positive)": np.round(parts.p_positive.numpy(), 3),
+                "rank of positive": parts.rank.numpy(),
+                "loss term": np.round(parts.loss.numpy(), 3),
+            },
+            key="anchor_table", hide_index=True,
+        )

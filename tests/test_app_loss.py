@@ -10,8 +10,6 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def open_page(dataset: str = "mnist-5k") -> AppTest:
-    # AppTest drops the sidebar from its element tree after switch_page (a real browser shows it),
-    # so the dataset is picked on the first page, as a user would before moving on.
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     at.selectbox(key="dataset").set_value(dataset).run()
     at.switch_page("pages/loss.py").run()

@@ -5,6 +5,7 @@ from dataclasses import asdict, fields
 import streamlit as st
 
 from simclr.augment import PRESETS, AugmentConfig
+from ui.classroom import presenter
 
 KEEP = {"persist_state": "session", "bind": "query-params"}  # shared across pages, kept in the link
 DEFAULT_PRESET = "paper-imagenet"
@@ -15,30 +16,26 @@ def _key(field: str) -> str:
 
 
 def _apply_preset() -> None:
-    """Preset picker callback: set every slider to the preset's value."""
-    for field, value in asdict(PRESETS[st.session_state["aug_preset"]]).items():
+    """Set every control to the chosen preset's value (a link's own values still win over these)."""
+    preset = st.session_state["aug_preset"]
+    for field, value in asdict(PRESETS[preset]).items():
         if field != "size":
             st.session_state[_key(field)] = tuple(value) if isinstance(value, (list, tuple)) else value
-
-
-def _init() -> None:
-    """First visit: sliders start at the default preset (query parameters, if any, take precedence)."""
-    if _key("crop") in st.session_state:
-        return
-    for field, value in asdict(PRESETS[DEFAULT_PRESET]).items():
-        if field != "size":
-            st.session_state.setdefault(_key(field), tuple(value) if isinstance(value, (list, tuple)) else value)
+    st.session_state["aug_preset_applied"] = preset
 
 
 def augment_controls(size: int | None = None) -> AugmentConfig:
     """Render the preset picker and one control per op; return the config they describe."""
-    _init()
     st.selectbox(
         "Preset", list(PRESETS), key="aug_preset", on_change=_apply_preset,
         index=list(PRESETS).index(DEFAULT_PRESET), **KEEP,
         help="paper-imagenet: the paper's defaults (s=1, blur). paper-cifar: s=0.5 and no blur "
         "(appendix B.9). course-unit7: the Deep Learning Fundamentals notebook. none: views equal the image.",
     )
+    if st.session_state.get("aug_preset_applied") != st.session_state["aug_preset"]:
+        # First visit, or a link chose the preset: start every control from it.
+        _apply_preset()
+    advanced = not presenter()  # presenter mode hides these controls; their values stay in effect
     st.markdown("**Random resized crop**")
     st.toggle("Crop", key=_key("crop"), **KEEP, help="The paper's most important op together with colour.")
     st.slider(
@@ -46,13 +43,15 @@ def augment_controls(size: int | None = None) -> AugmentConfig:
         help="Each view keeps a random fraction of the area in this range, then is resized back. "
         "Small crops make the task harder: two views may share little of the image.",
     )
-    st.slider(
-        "Crop aspect ratio", 0.25, 4.0, step=0.05, key=_key("crop_ratio"), **KEEP,
-        help="Width / height of the crop before resizing. The paper uses 3/4 to 4/3.",
-    )
+    if advanced:
+        st.slider(
+            "Crop aspect ratio", 0.25, 4.0, step=0.05, key=_key("crop_ratio"), **KEEP,
+            help="Width / height of the crop before resizing. The paper uses 3/4 to 4/3.",
+        )
     st.markdown("**Flip**")
     st.toggle("Horizontal flip", key=_key("flip"), **KEEP)
-    st.slider("Flip probability", 0.0, 1.0, step=0.05, key=_key("flip_p"), **KEEP)
+    if advanced:
+        st.slider("Flip probability", 0.0, 1.0, step=0.05, key=_key("flip_p"), **KEEP)
     st.markdown("**Colour jitter**")
     st.toggle("Colour jitter", key=_key("jitter"), **KEEP)
     st.slider(
@@ -60,17 +59,20 @@ def augment_controls(size: int | None = None) -> AugmentConfig:
         help="Brightness, contrast and saturation vary by up to 0.8·s, hue by up to 0.2·s. "
         "Without colour jitter the network can match views by their colour histogram alone (paper Fig. 6).",
     )
-    st.slider("Jitter probability", 0.0, 1.0, step=0.05, key=_key("jitter_p"), **KEEP)
+    if advanced:
+        st.slider("Jitter probability", 0.0, 1.0, step=0.05, key=_key("jitter_p"), **KEEP)
     st.markdown("**Grayscale**")
     st.toggle("Random grayscale", key=_key("grayscale"), **KEEP)
-    st.slider("Grayscale probability", 0.0, 1.0, step=0.05, key=_key("grayscale_p"), **KEEP)
+    if advanced:
+        st.slider("Grayscale probability", 0.0, 1.0, step=0.05, key=_key("grayscale_p"), **KEEP)
     st.markdown("**Gaussian blur**")
     st.toggle("Blur", key=_key("blur"), **KEEP)
-    st.slider("Blur probability", 0.0, 1.0, step=0.05, key=_key("blur_p"), **KEEP)
-    st.slider(
-        "Blur sigma", 0.1, 5.0, step=0.1, key=_key("blur_sigma"), **KEEP,
-        help="The paper draws sigma from 0.1 to 2.0 with a kernel 10% of the image side.",
-    )
+    if advanced:
+        st.slider("Blur probability", 0.0, 1.0, step=0.05, key=_key("blur_p"), **KEEP)
+        st.slider(
+            "Blur sigma", 0.1, 5.0, step=0.1, key=_key("blur_sigma"), **KEEP,
+            help="The paper draws sigma from 0.1 to 2.0 with a kernel 10% of the image side.",
+        )
     values = {f.name: st.session_state[_key(f.name)] for f in fields(AugmentConfig) if f.name != "size"}
     base = PRESETS[st.session_state["aug_preset"]]
     return AugmentConfig(**{**asdict(base), **values, "size": size})

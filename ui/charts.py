@@ -67,3 +67,20 @@ def softmax_row(probs: np.ndarray, labels: list[str], anchor: int, positive: int
         title=f"Anchor {labels[anchor]}: which candidate is its other view?",
     )
     return figure
+
+
+def run_curves(series: dict[str, list[dict]], metric: str, title: str, chance: float | None = None) -> go.Figure:
+    """One line per run of `metric` against the step; a dashed chance line where one is given."""
+    figure = go.Figure()
+    for name, rows in series.items():
+        points = [(row["step"], row[metric]) for row in rows if row.get(metric) is not None]
+        if points:
+            steps, values = zip(*points)
+            figure.add_trace(go.Scatter(x=steps, y=values, mode="lines+markers" if len(points) < 30 else "lines", name=name))
+    if chance is not None:
+        figure.add_hline(y=chance, line_dash="dash", line_color="grey", annotation_text="chance: ln(2N-1)")
+    figure.update_layout(
+        title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="step",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return figure

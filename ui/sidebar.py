@@ -33,7 +33,7 @@ def dataset_sidebar() -> None:
     """Widgets that choose the dataset; `current_dataset()` reads them on any page."""
     with st.sidebar:
         st.selectbox(
-            "Dataset", list(data.DATASETS), key="dataset", persist_state="session",
+            "Dataset", list(data.DATASETS), key="dataset", persist_state="session", bind="query-params",
             help="mnist-5k and photos ship with the installed packages and work offline. "
             "CIFAR-10 and STL-10 need a one-time download; 'folder' reads your own images.",
         )

@@ -1,0 +1,64 @@
+"""Optimizers for pretraining (Adam, SGD, the paper's LARS) and the warmup + cosine learning-rate schedule."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+OPTIMIZERS = ("adam", "sgd", "lars")
+
+
+def default_lr(optimizer: str, batch_size: int) -> float:
+    """A learning rate that works out of the box: 1e-3 for Adam; the paper's 0.3 x N / 256 for SGD and LARS."""
+    return 1e-3 if optimizer == "adam" else 0.3 * batch_size / 256
+
+
+def build_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """`name` in OPTIMIZERS. Biases and norm layers get no weight decay and, under LARS, no trust ratio (paper B.1)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    plain = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": weight_decay, "lars": True},
+              {"params": plain, "weight_decay": 0.0, "lars": False}]
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9)
+    if name == "lars":
+        return LARS(groups, lr=lr)
+    raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
+
+
+class LARS(torch.optim.Optimizer):
+    """SGD with momentum whose step for each weight matrix is scaled by eta ||w|| / ||grad + wd w|| (You et al. 2017).
+
+    The paper trains with it at batch 4096 (Sec. 2.2); groups with lars=False take plain momentum SGD steps.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.9, eta: float = 0.001):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "eta": eta, "weight_decay": 0.0, "lars": True})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                update = p.grad + group["weight_decay"] * p
+                if group["lars"]:
+                    w_norm, u_norm = torch.linalg.vector_norm(p), torch.linalg.vector_norm(update)
+                    trust = torch.where((w_norm > 0) & (u_norm > 0), group["eta"] * w_norm / u_norm, 1.0)
+                    update = update * trust
+                buffer = self.state[p].setdefault("momentum", torch.zeros_like(p))
+                buffer.mul_(group["momentum"]).add_(update)
+                p.sub_(group["lr"] * buffer)
+
+
+def learning_rate(base: float, progress: float, warmup: float) -> float:
+    """The LR at `progress` in [0, 1] of the run: linear warmup over the first `warmup` fraction, then cosine to 0.
+
+    As the paper (Sec. B.1: 10 warmup epochs, then cosine decay without restarts).
+    """
+    if progress < warmup:
+        return base * progress / warmup
+    done = (progress - warmup) / max(1.0 - warmup, 1e-12)
+    return base * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))

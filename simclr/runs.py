@@ -1,0 +1,191 @@
+"""Run folders: what a pretraining run keeps on disk, so it survives a browser refresh or a crash.
+
+    runs/<name>/
+        config.json      the TrainConfig as a dict (augmentation nested), written once
+        metrics.jsonl    one JSON object per logged step, flushed line by line for live readers
+        summary.json     status, pid, device and the figures so far; rewritten atomically
+        last.pt, best.pt checkpoints (simclr.model.save_checkpoint); best by kNN, else by loss
+        STOP             created by whoever wants the run to stop; the run checks for it every step
+        train.log        the process's output, when simclr.launch started it
+
+JSON files are replaced atomically (write a temporary file, then os.replace), so a reader never
+sees half a file. A summary that says "running" while its process is gone reads as "failed".
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG, METRICS, SUMMARY = "config.json", "metrics.jsonl", "summary.json"
+LAST, BEST, STOP = "last.pt", "best.pt", "STOP"
+STATUSES = ("running", "finished", "stopped", "failed", "diverged")
+CRASHED = "The training process ended without finishing (killed or crashed); resume it from its last checkpoint."
+
+
+def default_root() -> Path:
+    """Where runs live unless told otherwise: $SIMCLR_RUNS, else ./runs (shared by the app and the CLI)."""
+    return Path(os.environ.get("SIMCLR_RUNS") or "runs")
+
+
+class RunError(Exception):
+    """A message fit to show a user as-is."""
+
+
+def write_json(path: Path, obj: dict) -> None:
+    """Write `obj` to `path` atomically; non-finite floats become null (valid JSON for any reader)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(_finite(obj), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict:
+    """The JSON object in `path`; {} when it is missing or unreadable."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+class MetricsLog:
+    """Appends rows to metrics.jsonl, one flushed line each; `after_step` drops rows a resumed run redoes."""
+
+    def __init__(self, run_dir: Path, after_step: int | None = None):
+        path = Path(run_dir) / METRICS
+        if after_step is not None and path.exists():
+            kept = [row for row in read_metrics(run_dir) if row["step"] <= after_step]
+            tmp = path.with_name(f".{METRICS}.tmp")
+            tmp.write_text("".join(json.dumps(row) + "\n" for row in kept), encoding="utf-8")
+            os.replace(tmp, path)
+        self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, row: dict) -> None:
+        self._file.write(json.dumps(_finite(row)) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    """Every logged row of a run, oldest first; a half-written or corrupt line is skipped."""
+    try:
+        lines = (Path(run_dir) / METRICS).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    rows = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and "step" in row:
+            rows.append(row)
+    return rows
+
+
+def request_stop(run_dir: Path) -> None:
+    """Ask a run to stop after its current step (it saves a checkpoint and ends as "stopped")."""
+    (Path(run_dir) / STOP).touch()
+
+
+def stop_requested(run_dir: Path) -> bool:
+    return (Path(run_dir) / STOP).exists()
+
+
+def clear_stop(run_dir: Path) -> None:
+    (Path(run_dir) / STOP).unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (a zombie counts as exited)."""
+    if pid <= 0:  # kill(0 or -1, ...) would address whole process groups
+        return False
+    if os.name == "nt":
+        import ctypes
+
+        kernel = ctypes.windll.kernel32
+        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: an exited child that its parent has not reaped yet is still listed, in state Z
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def status(summary: dict) -> str:
+    """The summary's status, with "running" turned into "failed" when its process is gone."""
+    state = summary.get("status", "failed")
+    if state == "running" and not pid_alive(int(summary.get("pid") or 0)):
+        return "failed"
+    return state if state in STATUSES else "failed"
+
+
+def is_running(run_dir: Path) -> bool:
+    return status(read_json(Path(run_dir) / SUMMARY)) == "running"
+
+
+@dataclass
+class RunInfo:
+    """One run folder as the runs page lists it."""
+
+    name: str  # folder name
+    path: Path  # the folder
+    config: dict  # config.json
+    summary: dict  # summary.json as written (status may say "running" for a crashed run)
+    status: str  # one of STATUSES, with crash detection
+    message: str  # why it stopped, for "failed" and "diverged" ("" otherwise)
+
+
+def run_info(run_dir: Path) -> RunInfo:
+    run_dir = Path(run_dir)
+    summary = read_json(run_dir / SUMMARY)
+    state = status(summary)
+    message = summary.get("message", "") if state == summary.get("status") else CRASHED
+    return RunInfo(run_dir.name, run_dir, read_json(run_dir / CONFIG), summary, state, message or "")
+
+
+def list_runs(root: Path) -> list[RunInfo]:
+    """Every run folder (one holding config.json) directly under `root`, newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    folders = [p for p in root.iterdir() if (p / CONFIG).is_file()]
+    folders.sort(key=lambda p: (p / CONFIG).stat().st_mtime, reverse=True)
+    return [run_info(p) for p in folders]
+
+
+def delete_run(run_dir: Path, root: Path) -> None:
+    """Delete a run folder; only a run folder directly inside `root`, and never a running one."""
+    root, run_dir = Path(root).resolve(), Path(run_dir).resolve()
+    if run_dir.parent != root or not (run_dir / CONFIG).is_file():
+        raise RunError(f"{run_dir} is not a run folder inside {root}; nothing was deleted.")
+    if is_running(run_dir):
+        raise RunError(f"Run {run_dir.name} is still training; stop it before deleting it.")
+    shutil.rmtree(run_dir)

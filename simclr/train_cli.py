@@ -1,0 +1,234 @@
+"""`python -m simclr.train`: pretrain SimCLR from the command line with a progress bar; torchrun-ready.
+
+    python -m simclr.train --dataset mnist-5k --seconds 60 --out runs/demo
+    python -m simclr.train --resume runs/demo --seconds 30
+    torchrun --nproc_per_node=2 -m simclr.train --seconds 60 --out runs/ddp
+
+Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves a checkpoint and ends the run "stopped";
+a second one stops at once. Creating the file STOP in the run folder does the same from elsewhere.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+from tqdm import tqdm
+
+from simclr import runs
+from simclr.augment import PRESETS, AugmentConfig
+from simclr.data import DATASETS, DataError
+from simclr.device import DEVICE_CHOICES
+from simclr.model import ENCODERS, ModelError
+from simclr.optim import OPTIMIZERS
+from simclr.train import RESUMABLE, ConfigError, TrainConfig, resume_config, train, validate
+from simclr.train_config import default_augment
+
+D = TrainConfig()  # the defaults shown in --help
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simclr.train", argument_default=argparse.SUPPRESS,
+        description="Pretrain a SimCLR encoder (Chen et al. 2020) and keep the run in a folder: config.json, "
+        "metrics.jsonl, summary.json, last.pt and best.pt. Flags left out take TrainConfig's defaults.",
+        epilog="Stop a run with Ctrl-C or SIGTERM, or by creating the file STOP in its folder: it finishes the "
+        "step, saves last.pt and can be resumed. Under torchrun every process takes batch-size / nproc images of "
+        "each step, and the loss sees the negatives of all of them, as the paper's global batch.")
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", choices=list(DATASETS), help=f"images to learn from (default {D.dataset})")
+    data.add_argument("--split", help="stl10: 'unlabeled' trains on its 100,000 unlabelled images (default train)")
+    data.add_argument("--subset", type=int, metavar="N",
+                      help="train on this many images, a seeded random choice (default all)")
+    data.add_argument("--path", help="the image folder, for --dataset folder; class subfolders become labels")
+    data.add_argument("--size", type=int, metavar="PX",
+                      help="resize images to this side in pixels (default: the dataset's)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--encoder", choices=ENCODERS,
+                       help="small-cnn trains at thousands of views/s on a laptop CPU; resnet18 is the paper's "
+                       f"CIFAR-10 net and wants a GPU (default {D.encoder})")
+    model.add_argument("--head-hidden", type=int, metavar="N",
+                       help=f"hidden width of the projection head (default {D.head_hidden})")
+    model.add_argument("--head-dim", type=int, metavar="N",
+                       help=f"dimension of z; the paper finds it hardly matters (default {D.head_dim})")
+    loss = parser.add_argument_group("loss and optimisation")
+    loss.add_argument("--batch-size", type=int, metavar="N",
+                      help="images per step; each has 2N-2 negatives. Larger helps (paper Fig. 9) until the CPU "
+                      f"slows down; with torchrun, the global batch (default {D.batch_size})")
+    loss.add_argument("--temperature", type=float, metavar="TAU",
+                      help="tau of the loss, above 0; 0.5 works well for batch 256, lower it (0.1-0.2) for "
+                      f"batches of thousands (default {D.temperature})")
+    loss.add_argument("--optimizer", choices=OPTIMIZERS,
+                      help="adam is forgiving at small batches; lars is the paper's choice for batches of "
+                      f"thousands (default {D.optimizer})")
+    loss.add_argument("--lr", type=float, help="peak learning rate; default adam 1e-3 (1e-2 on mnist-5k, tuned), "
+                      "sgd and lars 0.3 x batch / 256 (paper). If the run diverges, halve it")
+    loss.add_argument("--weight-decay", type=float, metavar="WD",
+                      help=f"L2 on weight matrices (default {D.weight_decay})")
+    loss.add_argument("--warmup", type=float, metavar="FRACTION",
+                      help=f"fraction of the run with a rising learning rate, then cosine decay (default {D.warmup})")
+    budget = parser.add_argument_group("budget (the run stops at the first one reached)")
+    budget.add_argument("--seconds", type=float, metavar="S",
+                        help="training time; evaluation does not count. With --resume: seconds more "
+                        f"(default {D.seconds:.0f} when neither --epochs nor --max-steps is given)")
+    budget.add_argument("--epochs", type=float, metavar="E", help="passes over the images. With --resume: epochs more")
+    budget.add_argument("--max-steps", type=int, metavar="N",
+                        help="at most this many steps (quick tests). With --resume: steps more")
+    aug = parser.add_argument_group("augmentation")
+    aug.add_argument("--preset", choices=list(PRESETS),
+                     help=f"views as in the paper or the course (default {D.preset}, for mnist-5k with "
+                     f"{default_augment('mnist-5k')}; a preset given here is used as it is)")
+    aug.add_argument("--aug", action="append", metavar="KEY=VALUE",
+                     help="change one AugmentConfig field, e.g. crop_scale=0.2,1 or jitter=false; repeat for more. "
+                     "Fields: " + ", ".join(f.name for f in fields(AugmentConfig)))
+    run = parser.add_argument_group("run")
+    run.add_argument("--out", type=Path, metavar="FOLDER",
+                     help="run folder (default $SIMCLR_RUNS or runs, then <dataset>-<encoder>-<date-time>)")
+    run.add_argument("--resume", type=Path, metavar="RUN",
+                     help="continue RUN from its last.pt: same step count, optimizer state, metrics appended; "
+                     "only budget, device and interval flags may change")
+    run.add_argument("--seed", type=int, metavar="N",
+                     help=f"weights, batch order and views all follow from it (default {D.seed})")
+    run.add_argument("--device", choices=DEVICE_CHOICES, help="auto picks CUDA, then Apple MPS, then the CPU")
+    run.add_argument("--threads", type=int, metavar="N",
+                     help="CPU threads (default all cores). On a busy machine use fewer than the cores: PyTorch's "
+                     "threads wait for each other, and one contended core can slow every step tenfold")
+    run.add_argument("--no-amp", dest="amp", action="store_false",
+                     help="full float32 on CUDA (default: mixed precision)")
+    run.add_argument("--eval-every", type=int, metavar="STEPS",
+                     help=f"steps between kNN checks of h on held-out labelled images (default {D.eval_every})")
+    run.add_argument("--knn-k", type=int, metavar="K",
+                     help=f"neighbours that vote in the kNN check (default {D.knn_k})")
+    run.add_argument("--eval-images", type=int, metavar="N",
+                     help=f"labelled images for the kNN check (default {D.eval_images})")
+    run.add_argument("--log-every", type=int, metavar="STEPS",
+                     help=f"steps per metrics.jsonl line (default {D.log_every})")
+    run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                     help=f"steps between last.pt saves (default {D.checkpoint_every})")
+    return parser
+
+
+def config_from_args(given: dict) -> tuple[TrainConfig, Path, bool]:
+    """(config, run folder, resume) from the flags that were given; ConfigError when they cannot work."""
+    given = {key.replace("-", "_"): value for key, value in given.items()}
+    overrides = [_aug_value(text) for text in given.pop("aug", [])]
+    if "resume" in given:
+        run_dir = given.pop("resume")
+        if set(given) - set(RESUMABLE) or overrides:
+            raise ConfigError(f"--resume keeps the run's settings; only {', '.join(RESUMABLE)} may be given.")
+        return resume_config(run_dir, **given), run_dir, True
+    if ("epochs" in given or "max_steps" in given) and "seconds" not in given:
+        given["seconds"] = None  # the 60 s default applies only when no other budget is given
+    if "preset" in given or overrides:
+        start = {} if "preset" in given else default_augment(given.get("dataset", D.dataset))
+        given["augment"] = start | dict(overrides)
+    run_dir = given.pop("out", None)
+    config = TrainConfig(**given)
+    validate(config)
+    name = f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return config, run_dir or runs.default_root() / name, False
+
+
+def _aug_value(text: str) -> tuple[str, object]:
+    """'crop_scale=0.2,1' -> ('crop_scale', (0.2, 1.0)), typed by AugmentConfig's default for the field."""
+    key, _, raw = text.partition("=")
+    defaults = {f.name: f.default for f in fields(AugmentConfig)}
+    if key not in defaults or not raw:
+        raise ConfigError(f"--aug wants KEY=VALUE with KEY one of {', '.join(defaults)} (got {text!r}).")
+    default, raw = defaults[key], raw.strip().lower()
+    try:
+        if isinstance(default, bool):
+            if raw not in ("true", "false", "yes", "no", "1", "0"):
+                raise ValueError
+            return key, raw in ("true", "yes", "1")
+        if isinstance(default, tuple):
+            values = tuple(float(v) for v in raw.split(","))
+            if len(values) != len(default):
+                raise ValueError
+            return key, values
+        if default is None or isinstance(default, int) and not isinstance(default, bool):
+            return key, None if raw == "none" else int(raw)
+        return key, float(raw)
+    except ValueError:
+        example = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        raise ConfigError(f"--aug {key}: cannot read {raw!r}; write it like {key}={example}.") from None
+
+
+def git_sha() -> str:
+    """The commit this code runs from, marked when there are uncommitted changes; 'unknown' outside git."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Flags in, a run folder out, with a progress bar; returns the exit status.
+
+    0: finished or stopped; 1: failed or diverged; 2: bad flags; 130: interrupted twice.
+    """
+    parser = build_parser()
+    given = vars(parser.parse_args(argv))
+    main_process = int(os.environ.get("RANK", 0)) == 0
+    try:
+        config, run_dir, resume = config_from_args(given)
+    except ConfigError as error:
+        parser.error(str(error))
+    if main_process:
+        print(f"git: {git_sha()}")
+        print("\n".join(f"{key}: {value}" for key, value in sorted(config.to_dict().items())))
+        print(f"run folder: {run_dir}{' (resumed)' if resume else ''}", flush=True)
+    stop = []
+
+    def on_signal(signum, frame):
+        if stop:
+            raise KeyboardInterrupt  # the second signal stops at once
+        stop.append(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    bar = _progress_bar(config) if main_process else None
+    try:
+        for row in train(config, run_dir, resume, should_stop=lambda: bool(stop)):
+            if bar is not None:
+                done = row["seconds"] if config.seconds else row["step"]
+                bar.update(min(done, bar.total or done) - bar.n)  # the last step may overrun the budget a little
+                if row["step"] % 10 == 0 or "knn" in row:
+                    bar.set_postfix(loss=f"{row['loss']:.3f}", views_s=f"{row['views_per_second']:.0f}",
+                                    **({"knn": f"{row['knn']:.3f}"} if "knn" in row else {}), refresh=False)
+    except ConfigError as error:
+        parser.error(str(error))
+    except (DataError, ModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted before the checkpoint; --resume continues from the last one", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    if not main_process:
+        return 0
+    info = runs.run_info(run_dir)
+    figures = {key: info.summary.get(key) for key in ("steps", "seconds", "views_per_second", "final_loss",
+                                                      "knn_pixels", "knn_before", "knn_after")}
+    print(f"{info.status}: " + ", ".join(f"{k} {v:.4g}" for k, v in figures.items() if v is not None))
+    if info.message:
+        print(info.message, file=sys.stderr)
+    return 0 if info.status in ("finished", "stopped") else 1
+
+
+def _progress_bar(config: TrainConfig) -> tqdm:
+    """Time-based when the run has a time budget, else counted in steps; a resumed run's first step jumps ahead."""
+    if config.seconds:
+        return tqdm(total=config.seconds, unit="s", dynamic_ncols=True,
+                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]")
+    return tqdm(total=config.max_steps, unit="step", dynamic_ncols=True)

@@ -1,0 +1,185 @@
+"""The Embeddings page, run by Streamlit's AppTest on run folders made here with the library."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from simclr import runs
+from simclr.model import ModelConfig, build_model, save_checkpoint
+from simclr.train_config import TrainConfig
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+COUNT = 300  # images on the maps: enough for UMAP and the scores, quick on two cores
+
+
+def make_run(root: Path, name: str, config: TrainConfig, model_config: ModelConfig | None,
+             checkpoint: bytes = b"") -> None:
+    """A run folder as simclr.train leaves it; a model is saved as best.pt, else `checkpoint` bytes are."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    if model_config is None:
+        (folder / runs.BEST).write_bytes(checkpoint)
+    else:  # other weights than the run's seed gives: they stand for the trained ones
+        save_checkpoint(folder / runs.BEST, build_model(model_config, seed=config.seed + 1), {"step": 5})
+    runs.write_json(folder / runs.CONFIG, config.to_dict())
+    runs.write_json(folder / runs.SUMMARY, {"status": "finished"})
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    mnist = TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32)
+    make_run(root, "tiny", mnist, ModelConfig(in_channels=1, image_size=28))
+    later = build_model(ModelConfig(in_channels=1, image_size=28), seed=2)
+    save_checkpoint(root / "tiny" / runs.LAST, later, {"step": 9})
+    make_run(root, "corrupt", mnist, None, b"not a checkpoint")
+    make_run(root, "other-head", mnist, ModelConfig(in_channels=1, image_size=28, head_dim=64))
+    make_run(root, "damaged-config", mnist, ModelConfig(in_channels=1, image_size=28))
+    (root / "damaged-config" / runs.CONFIG).write_text("{ not json")
+    folder = root.parent / "stripes"  # a labelled folder: two classes, no test split
+    rng = np.random.default_rng(0)
+    stripes = np.where(np.arange(16) % 4 < 2, 230.0, 20.0)  # (16,) two bright, two dark rows
+    for name, pattern in (("across", stripes[:, None]), ("down", stripes[None, :])):
+        (folder / name).mkdir(parents=True)
+        for i in range(10):
+            noisy = np.broadcast_to(pattern, (16, 16))[..., None] + rng.normal(0, 20, size=(16, 16, 3))
+            Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(folder / name / f"{i}.png")
+    make_run(root, "stripes", TrainConfig(dataset="folder", path=str(folder), size=16, batch_size=8, max_steps=5),
+             ModelConfig(in_channels=3, image_size=16))
+    make_run(root, "photos", TrainConfig(dataset="photos", size=32, batch_size=8, max_steps=5),
+             ModelConfig(in_channels=3, image_size=32))
+    return root
+
+
+def open_page(monkeypatch, root: Path, run: str | None = "tiny") -> AppTest:
+    monkeypatch.setenv("SIMCLR_RUNS", str(root))
+    at = AppTest.from_file(str(APP), default_timeout=180).run()
+    at.session_state["emb_count"] = COUNT  # a fresh page would start with 2,000
+    at.switch_page("pages/embeddings.py").run()
+    if run is not None:
+        at.selectbox(key="emb_run").set_value(run).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def maps(at: AppTest) -> list[dict]:
+    """The two scatter figures as plotly JSON (before, after): the charts with a hover sprite."""
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return [figure for figure in figures if "hover_sprite" in figure["layout"].get("meta", {})]
+
+
+def test_page_shows_both_maps_of_every_image_and_the_scores(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    assert not at.error
+    before, after = maps(at)
+    for figure in (before, after):
+        rows = sorted(row for trace in figure["data"] for row in trace["customdata"])
+        assert rows == list(range(COUNT))  # every image once, identified by its row id, whatever its trace
+        assert {trace["name"] for trace in figure["data"]} == {str(d) for d in range(10)}  # MNIST class names
+    assert "random initialisation, seed 0" in before["layout"]["title"]["text"]
+    table = at.dataframe[0].value
+    assert list(zip(table["features"], table["space"])) == [
+        ("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")]
+    assert table[["kNN", "linear probe"]].stack().between(0, 1).all()
+    assert table["kNN"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+
+
+def test_maps_switch_from_pca_to_umap_once_it_is_compiled(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    deadline = time.monotonic() + 150
+    while "UMAP" not in maps(at)[0]["layout"]["title"]["text"]:
+        assert "PCA" in maps(at)[0]["layout"]["title"]["text"]
+        assert any("UMAP is being compiled" in info.value for info in at.info)
+        assert time.monotonic() < deadline, "UMAP never became ready"
+        time.sleep(1)
+        at.run()
+    assert not any("UMAP is being compiled" in info.value for info in at.info)
+    at.segmented_control(key="emb_method").set_value("PCA").run()
+    assert "PCA" in maps(at)[0]["layout"]["title"]["text"]
+
+
+def test_h_and_z_give_different_maps(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    at.segmented_control(key="emb_method").set_value("PCA").run()
+    h = maps(at)[1]["data"][0]["x"]
+    at.segmented_control(key="emb_space").set_value("z").run()
+    assert not at.exception
+    assert maps(at)[1]["data"][0]["x"] != h
+
+
+def test_picking_an_image_shows_its_neighbours_before_and_after(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    at.number_input(key="emb_pick").set_value(7).run()
+    at.slider(key="emb_neighbours_shown").set_value(5).run()
+    captions = [[img.caption for img in element.proto.imgs] for element in at.get("image")]
+    assert ["#7 · " in c[0] for c in captions if len(c) == 1] == [True]
+    neighbour_rows = [c for c in captions if len(c) == 5]
+    assert len(neighbour_rows) == 2  # random initialisation, trained
+    for row in neighbour_rows:
+        assert not any(c.startswith("#7 ") for c in row)  # an image is not its own neighbour
+
+
+def test_transfer_comparison_runs_on_request(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    assert len(at.get("plotly_chart")) == 2
+    at.button(key="emb_transfer").click().run()
+    assert not at.exception
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert len(charts) == 3
+    methods = {trace["name"] for trace in charts[2]["data"]}
+    assert methods == {"linear probe on frozen h", "fine-tune the trained encoder", "train from scratch"}
+    assert all(0 <= y <= 1 for trace in charts[2]["data"] for y in trace["y"])
+
+
+def test_unlabelled_run_is_coloured_by_clusters_without_scores(monkeypatch, root):
+    at = open_page(monkeypatch, root, "photos")
+    assert not at.error
+    assert not at.radio  # no labels to colour by
+    before, _ = maps(at)
+    assert all(trace["name"].startswith("cluster ") for trace in before["data"])
+    assert sum(len(trace["customdata"]) for trace in before["data"]) == 8  # every photo, no slider needed
+    assert any("cannot be scored" in info.value for info in at.info)
+    assert not at.dataframe
+
+
+def test_switching_runs_and_fewer_images_keep_the_widgets_valid(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    at.segmented_control(key="emb_checkpoint").set_value("last.pt").run()
+    assert "last.pt, step 9" in maps(at)[1]["layout"]["title"]["text"]
+    at.number_input(key="emb_pick").set_value(COUNT - 1).run()
+    at.slider(key="emb_count").set_value(100).run()  # image 299 is gone
+    assert not at.exception
+    assert at.number_input(key="emb_pick").value < 100
+    at.selectbox(key="emb_run").set_value("photos").run()  # 8 images, only best.pt
+    assert not at.exception
+    assert at.segmented_control(key="emb_checkpoint").value == "best.pt"
+    assert at.slider(key="emb_neighbours_shown").value <= 7
+
+
+def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
+    at = open_page(monkeypatch, root, "stripes")
+    assert not at.error
+    assert any("no test split of folder here: fitted on 16 of the shown images, tested on the other 4" in c.value
+               for c in at.caption)
+    table = at.dataframe[0].value
+    assert table["kNN"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
+
+
+@pytest.mark.parametrize(("run", "message"), [
+    ("corrupt", "could not be read"), ("other-head", "was expected"), ("damaged-config", "config.json of run damaged-config is damaged")])
+def test_a_bad_checkpoint_gives_a_message(monkeypatch, root, run, message):
+    at = open_page(monkeypatch, root, run)
+    assert not at.exception
+    assert any(message in error.value for error in at.error)
+    assert not at.get("plotly_chart")
+
+
+def test_no_runs_says_where_they_come_from(monkeypatch, tmp_path):
+    at = open_page(monkeypatch, tmp_path, run=None)
+    assert any("No trained runs" in info.value for info in at.info)
+    assert not at.get("plotly_chart")

@@ -1,0 +1,66 @@
+"""The learning-rate schedule against its closed form, LARS against a numpy port of its update rule."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from simclr.optim import LARS, build_optimizer, default_lr, learning_rate
+
+
+@pytest.mark.parametrize("progress, expected", [
+    (0.0, 0.0), (0.05, 0.5), (0.1, 1.0),  # linear warmup over the first 10%
+    (0.55, 0.5), (0.1 + 0.9 / 3, 0.75), (1.0, 0.0), (1.5, 0.0),  # cosine: half-way is half, the end is zero
+])
+def test_warmup_then_cosine(progress, expected):
+    assert learning_rate(2.0, progress, warmup=0.1) == pytest.approx(2.0 * expected)
+
+
+def test_no_warmup_starts_at_the_peak():
+    assert learning_rate(0.3, 0.0, warmup=0.0) == pytest.approx(0.3)
+
+
+def test_default_lr_follows_the_paper_scaling():
+    assert default_lr("adam", 4096) == 1e-3
+    assert default_lr("lars", 4096) == pytest.approx(4.8)  # paper: 0.3 x 4096 / 256
+    assert default_lr("sgd", 256) == pytest.approx(0.3)
+
+
+def lars_reference(w, grads, lr, momentum, eta, wd, adapt):
+    """LARS (You et al. 2017, as in the SimCLR reference code) written out in numpy, one array, several steps."""
+    w, v = w.copy(), np.zeros_like(w)
+    for g in grads:
+        update = g + wd * w
+        if adapt:
+            update = update * eta * np.linalg.norm(w) / np.linalg.norm(update)
+        v = momentum * v + update
+        w = w - lr * v
+    return w
+
+
+def test_lars_matches_a_numpy_port():
+    rng = np.random.default_rng(0)
+    w0, b0 = rng.normal(size=(3, 4)), rng.normal(size=3)
+    grads_w, grads_b = [rng.normal(size=(3, 4)) for _ in range(3)], [rng.normal(size=3) for _ in range(3)]
+    w, b = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    optimizer = LARS([{"params": [w], "weight_decay": 1e-2, "lars": True},
+                      {"params": [b], "weight_decay": 0.0, "lars": False}], lr=0.5, momentum=0.9, eta=0.01)
+    for gw, gb in zip(grads_w, grads_b):
+        w.grad, b.grad = torch.tensor(gw), torch.tensor(gb)
+        optimizer.step()
+    np.testing.assert_allclose(w.detach().numpy(), lars_reference(w0, grads_w, 0.5, 0.9, 0.01, 1e-2, True), rtol=1e-12)
+    np.testing.assert_allclose(b.detach().numpy(), lars_reference(b0, grads_b, 0.5, 0.9, 0.01, 0.0, False), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, kind", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD), ("lars", LARS)])
+def test_biases_and_norm_layers_get_no_weight_decay(name, kind):
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(36, 2))
+    optimizer = build_optimizer(model, name, lr=0.1, weight_decay=1e-4)
+    assert isinstance(optimizer, kind)
+    decayed = {id(p) for g in optimizer.param_groups if g["weight_decay"] > 0 for p in g["params"]}
+    expected = {id(model[0].weight), id(model[3].weight)}
+    assert decayed == expected
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(model.parameters()))
+    assert math.isclose(optimizer.param_groups[0]["lr"], 0.1)

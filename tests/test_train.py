@@ -1,0 +1,222 @@
+"""Pretraining end to end: the CLI's run folder, resume, kill, SIGTERM, divergence, bad flags, and a falling loss."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from simclr import runs
+from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
+from simclr.train import ConfigError, TrainConfig, resume_config, train, validate
+from simclr.train_cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--batch-size", "32", "--eval-images", "200", "--eval-every", "2", "--log-every", "1",
+        "--checkpoint-every", "2", "--threads", "1"]  # a few cheap steps with every kind of event in them
+FILES = {runs.CONFIG, runs.METRICS, runs.SUMMARY, runs.LAST, runs.BEST}
+
+
+def cli(*args) -> list[str]:
+    return [sys.executable, "-m", "simclr.train", *map(str, args)]
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(cli(*args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def wait_for(condition, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def steps_logged(run_dir: Path) -> list[int]:
+    return [row["step"] for row in runs.read_metrics(run_dir)]
+
+
+def tiny_config(**changes) -> TrainConfig:
+    base = dict(subset=64, batch_size=32, eval_images=200, eval_every=1000, log_every=1, threads=1)
+    return TrainConfig(**(base | changes))
+
+
+def test_cli_writes_a_run_folder_and_resume_continues_it(tmp_path):
+    run_dir = tmp_path / "demo"
+    first = run_cli("--max-steps", 3, "--out", run_dir, *TINY)
+    assert first.returncode == 0, first.stderr
+    assert "git: " in first.stdout and "batch_size: 32" in first.stdout and "temperature: 0.5" in first.stdout
+    assert FILES <= {p.name for p in run_dir.iterdir()}
+    config = json.loads((run_dir / runs.CONFIG).read_text())
+    assert config["batch_size"] == 32 and config["augment"]["crop_scale"] == [0.2, 1.0]
+    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    assert summary["status"] == "finished" and summary["steps"] == 3 and summary["pid"] > 0
+    assert summary["views_per_second"] > 0 and math.isfinite(summary["final_loss"]) and summary["device"]
+    for key in ("knn_pixels", "knn_before", "knn_after"):
+        assert 0.1 < summary[key] <= 1.0  # ten digit classes: far above chance for all three
+    assert steps_logged(run_dir) == [1, 2, 3]
+    assert all(math.isfinite(row["loss"]) and "lr" in row for row in runs.read_metrics(run_dir))
+    assert "knn" in runs.read_metrics(run_dir)[1]  # eval_every 2
+    payload = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)
+    assert payload["extra"]["step"] == 3 and payload["extra"]["optimizer"]["state"]
+    load_checkpoint(run_dir / runs.BEST, expect=ModelConfig("small-cnn", 1, 28))
+
+    second = run_cli("--resume", run_dir, "--max-steps", 2)
+    assert second.returncode == 0, second.stderr
+    resumed = json.loads((run_dir / runs.SUMMARY).read_text())
+    assert resumed["status"] == "finished" and resumed["steps"] == 5
+    assert resumed["knn_before"] == summary["knn_before"]
+    assert steps_logged(run_dir) == [1, 2, 3, 4, 5]
+    extra = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)["extra"]
+    assert extra["step"] == 5
+    assert all(s["step"] == 5 for s in extra["optimizer"]["state"].values())  # Adam's count went on, not restarted
+
+
+def test_a_killed_run_keeps_its_checkpoint_shows_failed_and_resumes(tmp_path):
+    run_dir = tmp_path / "killed"
+    process = subprocess.Popen(cli("--seconds", 600, "--out", run_dir, *TINY), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (run_dir / runs.LAST).exists() and steps_logged(run_dir)[-1:] >= [3], "a checkpoint")
+    finally:
+        process.kill()
+        process.wait()
+    _, extra = load_checkpoint(run_dir / runs.LAST)
+    assert extra["step"] >= 2
+    [info] = runs.list_runs(tmp_path)
+    assert info.status == "failed" and info.summary["status"] == "running" and "resume" in info.message
+
+    again = run_cli("--resume", run_dir, "--max-steps", 1)
+    assert again.returncode == 0, again.stderr
+    assert steps_logged(run_dir) == list(range(1, extra["step"] + 2))  # rows after the checkpoint were redone
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
+def test_sigterm_finishes_the_step_saves_and_ends_stopped(tmp_path):
+    run_dir = tmp_path / "term"
+    process = subprocess.Popen(cli("--seconds", 600, "--out", run_dir, *TINY), cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: len(steps_logged(run_dir)) >= 1, "the first step")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    assert summary["status"] == "stopped"
+    assert torch.load(run_dir / runs.LAST, weights_only=True)["extra"]["step"] == summary["steps"]
+
+
+def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights(tmp_path):
+    run_dir = tmp_path / "nan"
+    result = run_cli("--optimizer", "sgd", "--lr", "1e10", "--warmup", 0, "--max-steps", 50, "--out", run_dir,
+                     *TINY, "--checkpoint-every", 1)
+    assert result.returncode == 1
+    assert "Training diverged" in result.stderr and "Lower the learning rate" in result.stderr
+    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    assert summary["status"] == "diverged" and "last good checkpoint" in summary["message"]
+    assert runs.list_runs(tmp_path)[0].status == "diverged"
+    model, extra = load_checkpoint(run_dir / runs.LAST)
+    assert 1 <= extra["step"] <= summary["steps"] < 50
+    assert all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point())
+
+
+def test_bad_flag_exits_2_with_a_message_and_no_traceback(tmp_path):
+    result = run_cli("--temperature", 0, "--out", tmp_path / "bad")
+    assert result.returncode == 2
+    assert "temperature must be above 0" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--seconds", "0"], "time budget must be above 0"),
+    (["--batch-size", "5000"], "larger than the 4000 training images"),
+    (["--lr", "-1"], "learning rate must be above 0"),
+    (["--aug", "crop_scale=0.5"], "crop_scale"),
+    (["--aug", "sharpness=2"], "KEY one of"),
+    (["--resume", "nowhere"], "no config.json"),
+])
+def test_bad_flags_exit_2(argv, words, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv + ([] if "--resume" in argv else ["--out", str(tmp_path / "bad")]))
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_missing_device_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--device", "cuda", "--max-steps", "1", "--out", str(tmp_path / "gpu")])
+    assert exit_info.value.code == 2 and "not available" in capsys.readouterr().err
+
+
+def test_resume_refuses_changes_that_would_not_fit_the_checkpoint(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    runs.write_json(run_dir / runs.CONFIG, TrainConfig().to_dict())
+    done = {"step": 10, "epoch": 0.5, "seconds": 30.0}
+    save_checkpoint(run_dir / runs.LAST, build_model(ModelConfig(), seed=0), done)
+    with pytest.raises(SystemExit):
+        main(["--resume", str(run_dir), "--lr", "0.1"])
+    assert "only seconds, epochs, max_steps" in capsys.readouterr().err
+    assert resume_config(run_dir, seconds=20).seconds == 50  # 30 done + 20 more
+    assert resume_config(run_dir, max_steps=5).max_steps == 15
+    assert resume_config(run_dir, epochs=2).epochs == 2.5
+    assert resume_config(run_dir, threads=1) == TrainConfig.from_dict(TrainConfig(threads=1).to_dict())
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"temperature": -0.1}, "temperature"), ({"batch_size": 1}, "at least 2"), ({"seconds": None}, "budget"),
+    ({"epochs": 0, "seconds": None}, "epochs"), ({"optimizer": "rmsprop"}, "adam, sgd, lars"),
+    ({"preset": "strong"}, "paper-cifar"), ({"augment": {"flip_p": 2.0}}, "flip_p"), ({"warmup": 1.0}, "warmup"),
+])
+def test_validate_names_the_bad_setting(changes, words):
+    with pytest.raises(ConfigError, match=words):
+        validate(TrainConfig(**changes))
+
+
+def test_config_survives_config_json():
+    config = TrainConfig(batch_size=128, preset="paper-imagenet", augment={"blur_sigma": (0.5, 1.0)}, epochs=3.0)
+    back = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert back.augment_config() == config.augment_config()
+    def rest(c: TrainConfig) -> dict:
+        return {k: v for k, v in vars(c).items() if k != "augment"}
+
+    assert rest(back) == rest(config)
+
+
+def test_loss_falls_on_a_fixed_small_batch(tmp_path):
+    config = tiny_config(subset=32, max_steps=40, warmup=0.0, lr=3e-3)  # one batch: the same 32 images each step
+    losses = [row["loss"] for row in train(config, tmp_path / "fall")]
+    assert len(losses) == 40
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.2  # seeds 0-2 fall by 0.35-0.42; noise is ~0.05
+
+
+def test_stop_file_and_closing_the_generator_stop_with_a_checkpoint(tmp_path):
+    rows = train(tiny_config(seconds=600), tmp_path / "file")
+    for row in rows:
+        if row["step"] == 2:
+            runs.request_stop(tmp_path / "file")
+    assert row["step"] == 2
+    summary = runs.read_json(tmp_path / "file" / runs.SUMMARY)
+    assert summary["status"] == "stopped" and summary["steps"] == 2
+
+    rows = train(tiny_config(seconds=600), tmp_path / "closed")
+    next(rows), next(rows), next(rows)
+    rows.close()
+    summary = runs.read_json(tmp_path / "closed" / runs.SUMMARY)
+    assert summary["status"] == "stopped" and summary["steps"] == 3
+    assert torch.load(tmp_path / "closed" / runs.LAST, weights_only=True)["extra"]["step"] == 3
+
+
+def test_a_run_without_labels_keeps_the_lowest_loss_as_best(tmp_path):
+    rows = list(train(tiny_config(dataset="photos", size=32, batch_size=8, max_steps=3, subset=None), tmp_path / "p"))
+    summary = runs.read_json(tmp_path / "p" / runs.SUMMARY)
+    assert summary["status"] == "finished" and "knn_after" not in summary and "knn" not in rows[-1]
+    assert summary["best_metric"] == "loss" and (tmp_path / "p" / runs.BEST).exists()

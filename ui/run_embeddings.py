@@ -1,0 +1,147 @@
+"""A run's images seen through its random initialisation and its trained checkpoint, cached for the pages.
+
+Caches are keyed on `Shown` (run folder, checkpoint and its modification time, image count, device):
+a checkpoint rewritten by a run still training misses every cache, a rerun of the page hits them.
+"""
+
+import base64
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from simclr import runs
+from simclr.data import DATASETS, DataError, Dataset, load_dataset
+from simclr.dataset import subset_indices
+from simclr.evaluate import embed
+from simclr.export import encode_picture, sprite
+from simclr.model import ModelConfig, SimCLRModel, build_model, load_checkpoint
+from simclr.project import align, kmeans_labels, pca_2d, umap_2d
+from simclr.train_config import TrainConfig
+
+SAMPLE_SEED = 0  # which of the run's images are shown; the same count always shows the same images
+MAP_SEED = 0  # UMAP and k-means seed: the same settings always draw the same map
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A run's checkpoint file, as a cache key."""
+
+    run: str  # the run folder
+    name: str  # "best.pt" or "last.pt"
+    mtime: float  # the file's modification time: a checkpoint rewritten by a running run misses the caches
+
+    @classmethod
+    def of(cls, path: Path) -> "Checkpoint":
+        return cls(str(path.parent), path.name, path.stat().st_mtime)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.run) / self.name
+
+    def config(self) -> TrainConfig:
+        return TrainConfig.from_dict(runs.read_json(Path(self.run) / runs.CONFIG))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Which images of a run the page shows, through which checkpoint, on which device."""
+
+    checkpoint: Checkpoint
+    count: int  # images shown, a seeded choice among the run's training images
+    device: str  # where the encoders run
+
+
+@st.cache_resource(show_spinner="Loading the run's images…", max_entries=4)
+def load_images(name: str, split: str, subset: int | None, size: int | None, path: str | None, seed: int) -> Dataset:
+    """load_dataset, once per server; callers treat the result as read-only."""
+    return load_dataset(name, split=split, subset=subset, size=size, seed=seed, path=Path(path) if path else None)
+
+
+def run_images(config: TrainConfig) -> Dataset:
+    """The run's own dataset, train split (labelled where the dataset has labels), as the run subsets it."""
+    return load_images(config.dataset, "train", config.subset, config.size, config.path, config.seed)
+
+
+def held_out_images(config: TrainConfig, count: int) -> Dataset | None:
+    """At most `count` images of the dataset's test split; None when it has none or its files are missing."""
+    if "test" not in DATASETS[config.dataset].splits:
+        return None
+    try:
+        return load_images(config.dataset, "test", count, config.size, config.path, config.seed)
+    except DataError:  # e.g. only the training files were copied: score on a split of the shown images
+        return None
+
+
+def shown_ids(total: int, count: int) -> np.ndarray:
+    """Sorted ids of the `count` images shown out of `total`."""
+    chosen = subset_indices(total, count, SAMPLE_SEED)
+    return np.arange(total) if chosen is None else chosen
+
+
+@st.cache_resource(show_spinner="Loading the checkpoint…", max_entries=4)
+def encoders(checkpoint: Checkpoint, device: str) -> tuple[SimCLRModel, SimCLRModel, dict]:
+    """(random init, trained, checkpoint extra), both in eval mode on `device`; raises ModelError.
+
+    The random initialisation is the run's own starting point: the same architecture and seed.
+    Callers only read the models (embed, or copy their weights).
+    """
+    config = checkpoint.config()
+    _, channels, side, _ = run_images(config).images.shape
+    expect = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim)
+    trained, extra = load_checkpoint(checkpoint.path, expect=expect)
+    random = build_model(trained.config, seed=config.seed)
+    return random.to(device).eval(), trained.to(device).eval(), extra
+
+
+@dataclass
+class Embeddings:
+    """h and z of the shown images under both encoders; row i of each is image ids[i] of the run's dataset."""
+
+    ids: np.ndarray  # (N,) int64 row ids in run_images(config)
+    features: dict[str, np.ndarray]  # "random h", "random z", "trained h", "trained z" -> (N, D) float32
+
+    def get(self, encoder: str, space: str) -> np.ndarray:
+        return self.features[f"{encoder} {space}"]
+
+
+@st.cache_data(show_spinner="Embedding the images with the random and the trained encoder…", max_entries=8)
+def embeddings(shown: Shown) -> Embeddings:
+    dataset = run_images(shown.checkpoint.config())
+    ids = shown_ids(len(dataset), shown.count)
+    images = dataset.images[torch.from_numpy(ids)]
+    features = {}
+    for name, model in zip(("random", "trained"), encoders(shown.checkpoint, shown.device)[:2]):
+        h, z = embed(model, images, device=shown.device)
+        features[f"{name} h"], features[f"{name} z"] = h.numpy(), z.numpy()
+    return Embeddings(ids, features)
+
+
+@st.cache_data(show_spinner="Drawing both maps (UMAP takes about a second per 2,000 images)…", max_entries=32)
+def layouts(shown: Shown, space: str, method: str, n_neighbors: int, min_dist: float) -> tuple[np.ndarray, np.ndarray]:
+    """2-D maps (N, 2) before and after training; "after" aligned onto "before" (rotation, reflection, scale)."""
+    found = embeddings(shown)
+    project = pca_2d if method == "PCA" else partial(umap_2d, n_neighbors=n_neighbors, min_dist=min_dist, seed=MAP_SEED)
+    before = project(found.get("random", space))
+    return before, align(project(found.get("trained", space)), before)
+
+
+@st.cache_data(show_spinner="Clustering the trained embeddings with k-means…", max_entries=16)
+def clusters(shown: Shown, space: str, k: int) -> np.ndarray:
+    """k-means cluster of each shown image in the trained space (N,), for colouring unlabeled data."""
+    return kmeans_labels(embeddings(shown).get("trained", space), k, seed=MAP_SEED)
+
+
+HOVER_CELL = 64  # px per image in the hover sprite: enough to recognise one, small enough to send thousands
+
+
+@st.cache_data(show_spinner="Packing the thumbnails for the hover preview…", max_entries=8)
+def hover_sprite(shown: Shown) -> str:
+    """The shown images as one sprite (export.sprite layout), a PNG (grey) or JPEG (colour) data URI."""
+    images = run_images(shown.checkpoint.config()).images[torch.from_numpy(embeddings(shown).ids)]
+    picture = sprite(images, side=min(images.shape[-1], HOVER_CELL))
+    kind = "PNG" if picture.shape[2] == 1 else "JPEG"  # photos compress ten times better as JPEG
+    return f"data:image/{kind.lower()};base64," + base64.b64encode(encode_picture(picture, kind)).decode()

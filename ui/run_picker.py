@@ -1,0 +1,64 @@
+"""Choose a saved pretraining run and one of its checkpoints; a clear way out when there is none."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from simclr import runs
+from simclr.train_config import TrainConfig
+
+CHECKPOINTS = (runs.BEST, runs.LAST)
+TRAIN_PAGE = "pages/train.py"
+CHECKPOINT_HELP = {
+    runs.BEST: "the step with the best kNN accuracy on held-out images (lowest loss when there are no labels)",
+    runs.LAST: "where training stopped",
+}
+
+
+def runs_with_checkpoints(root: Path) -> list[runs.RunInfo]:
+    """Runs under `root` holding best.pt or last.pt, newest first."""
+    return [run for run in runs.list_runs(root) if any((run.path / name).is_file() for name in CHECKPOINTS)]
+
+
+def _describe(run: runs.RunInfo) -> str:
+    config = run.config
+    return f"{run.name} · {config.get('dataset', '?')} · {config.get('encoder', '?')} · {run.status}"
+
+
+def no_runs_message(root: Path) -> None:
+    """Say where runs come from, with a link to the Train page when the app has one."""
+    st.info(
+        f"No trained runs with a checkpoint in `{root.resolve()}` yet. Train one first "
+        "(or from a terminal: `python -m simclr.train --seconds 60`), then come back.",
+        icon=":material/model_training:",
+    )
+    if (Path(__file__).resolve().parent.parent / TRAIN_PAGE).is_file():
+        st.page_link(TRAIN_PAGE, label="Train a model", icon=":material/model_training:")
+
+
+def run_picker(key: str) -> tuple[runs.RunInfo, Path, TrainConfig] | None:
+    """A run, a checkpoint and the run's config, chosen with two widgets keyed `{key}_run` and `{key}_checkpoint`.
+
+    None (after a message) when there is no run with a checkpoint, or the chosen run's config.json is damaged.
+    """
+    root = runs.default_root()
+    found = {run.name: run for run in runs_with_checkpoints(root)}
+    if not found:
+        no_runs_message(root)
+        return None
+    name = st.selectbox(
+        "Run", list(found), format_func=lambda n: _describe(found[n]), key=f"{key}_run",
+        help=f"Pretraining runs in {root} (set SIMCLR_RUNS to look elsewhere). The images shown come from "
+        "the run's own dataset, so the map shows what this encoder learned from.",
+    )
+    run = found[name]
+    present = [c for c in CHECKPOINTS if (run.path / c).is_file()]
+    checkpoint = st.segmented_control(
+        "Checkpoint", present, default=present[0], key=f"{key}_checkpoint", required=True,
+        help="; ".join(f"{c}: {CHECKPOINT_HELP[c]}" for c in present) + ". Early in a run both are close; "
+        "a long run's best.pt can be earlier than its last.pt when the kNN check peaked.",
+    )
+    if not run.config:  # runs.read_json gives {} for a file it cannot parse
+        st.error(f"The config.json of run {run.name} is damaged, so its images cannot be found.")
+        return None
+    return run, run.path / checkpoint, TrainConfig.from_dict(run.config)

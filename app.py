@@ -11,11 +11,11 @@ start_umap_warmup()  # numba compiles UMAP in the background while the first pag
 given = link_parameters()
 
 pages = [
-    st.Page("pages/augmentations.py", title="Augmentations", icon=":material/flip:", default=True),
-    st.Page("pages/loss.py", title="Similarity and loss", icon=":material/grid_on:"),
-    st.Page("pages/train.py", title="Training", icon=":material/model_training:"),
-    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-    st.Page("pages/lecture.py", title="Lecture", icon=":material/school:"),
+    st.Page("app_pages/augmentations.py", title="Augmentations", icon=":material/flip:", default=True),
+    st.Page("app_pages/loss.py", title="Similarity and loss", icon=":material/grid_on:"),
+    st.Page("app_pages/train.py", title="Training", icon=":material/model_training:"),
+    st.Page("app_pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
+    st.Page("app_pages/lecture.py", title="Lecture", icon=":material/school:"),
 ]
 page = st.navigation(pages)
 dataset_sidebar()

@@ -77,7 +77,7 @@ def test_each_lecture_step_renders_on_its_page(tmp_path, monkeypatch, number):
 
 def test_lecture_page_lists_every_step(tmp_path, monkeypatch):
     at = open_app(tmp_path, monkeypatch)
-    at.switch_page("pages/lecture.py").run()
+    at.switch_page("app_pages/lecture.py").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert all(step.title in text for step in STEPS)

@@ -12,7 +12,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def open_page(dataset: str = "mnist-5k") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     at.selectbox(key="dataset").set_value(dataset).run()
-    at.switch_page("pages/loss.py").run()
+    at.switch_page("app_pages/loss.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -53,3 +53,19 @@ def test_batch_larger_than_the_dataset_is_refused():
     page.slider(key="loss_n").set_value(32).run()
     assert not page.exception
     assert any("more than the" in e.value for e in page.error)
+
+
+def test_a_trained_encoder_matches_views_better_than_random(page):
+    page.segmented_control(key="loss_space").set_value("h").run()
+    random_top1 = metric(page, "Positive is the top match")
+    page.selectbox(key="encoder_choice").set_value("demo-run").run()
+    assert not page.exception and not page.error
+    assert any("trained by run demo-run" in c.value for c in page.caption)
+    assert metric(page, "Positive is the top match") > random_top1
+
+
+def test_a_checkpoint_for_other_images_gives_a_message():
+    page = open_page("photos")
+    page.selectbox(key="encoder_choice").set_value("demo-run").run()
+    assert not page.exception
+    assert any("trained on 1-channel 28 px images" in e.value for e in page.error)

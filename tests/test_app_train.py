@@ -15,7 +15,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def page(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("SIMCLR_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception, at.exception
     return at
 

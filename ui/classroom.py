@@ -88,43 +88,43 @@ class Step:
 
 
 STEPS = (
-    Step("pages/loss.py", {"loss_space": "z", "loss_n": 4}, "Cosine similarity",
+    Step("app_pages/loss.py", {"loss_space": "z", "loss_n": 4}, "Cosine similarity",
          "SimCLR compares images by the angle between their embeddings: cos = u·v / (|u| |v|), from -1 to 1.",
          "Why the angle and not the distance between the vectors?",
          "The length of an embedding carries no meaning here; normalising leaves only the direction, so the loss "
          "cannot cheat by making vectors longer or shorter."),
-    Step("pages/augmentations.py", {"aug_preset": "paper-imagenet"}, "Two views of one image",
+    Step("app_pages/augmentations.py", {"aug_preset": "paper-imagenet"}, "Two views of one image",
          "Each image becomes two random views: crop, flip, colour jitter, grayscale, blur. The network must "
          "recognise them as the same image.",
          "Which two operations matter most, and why?",
          "Random crop and colour distortion together (paper Fig. 5): crops alone can be matched by their colour "
          "histogram, so colour jitter takes that shortcut away."),
-    Step("pages/loss.py", {"loss_n": 8}, "Positives and negatives",
+    Step("app_pages/loss.py", {"loss_n": 8}, "Positives and negatives",
          "In a batch of N images each view has one positive (its other view) and 2(N-1) negatives: the matrix "
          "marks the positives with black squares.",
          "With N = 8, how many negatives does each anchor have?",
          "14 = 2(N-1): every view of every other image in the batch."),
-    Step("pages/loss.py", {"temperature": 0.1}, "NT-Xent and the temperature",
+    Step("app_pages/loss.py", {"temperature": 0.1}, "NT-Xent and the temperature",
          "The loss is a softmax over the 2N-1 candidates that should pick the positive; at chance it is ln(2N-1).",
          "What happens to the loss when the temperature drops?",
          "Similarities are divided by τ, so a low τ sharpens the softmax: the hardest negatives dominate and "
          "the loss punishes them hard. Move the slider and watch."),
-    Step("pages/loss.py", {"loss_space": "h"}, "The projection head: h or z?",
+    Step("app_pages/loss.py", {"loss_space": "h"}, "The projection head: h or z?",
          "The loss sees z = g(h), a small MLP on top of the representation h. After training we keep h.",
          "Why add a transformation only to throw it away?",
          "The loss wants z invariant to colour, crop and orientation; g can discard that information so that h "
          "keeps it. The paper found h better than z by over 10% (Fig. 8)."),
-    Step("pages/train.py", {}, "A short training run",
+    Step("app_pages/train.py", {}, "A short training run",
          "Start the CPU demo: one minute on mnist-5k. Watch the loss fall below the chance line and the kNN "
          "accuracy climb.",
          "Nobody gave the network a label. Where does the kNN accuracy come from?",
          "Labels are used only to measure: held-out digits are classified by the labels of their nearest "
          "neighbours in h. Training never saw them."),
-    Step("pages/embeddings.py", {}, "Embeddings before and after",
+    Step("app_pages/embeddings.py", {}, "Embeddings before and after",
          "The same images, placed by UMAP from the random network (left) and the trained one (right).",
          "What should happen to the digits of one class?",
          "They gather: without labels, training pulled together images that look alike under augmentation."),
-    Step("pages/embeddings.py", {}, "Transfer: using what was learned",
+    Step("app_pages/embeddings.py", {}, "Transfer: using what was learned",
          "With a few labels we can train a new classifier on the frozen embeddings, or fine-tune all layers.",
          "With one label per class, which wins: a network trained from scratch or one pretrained with SimCLR?",
          "The pretrained one, by far: the table below compares a new classifier on the embeddings, fine-tuning, "

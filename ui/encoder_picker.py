@@ -1,11 +1,16 @@
 """Choose the encoder a page looks through: a random initialisation or a saved run's checkpoint."""
 
+from pathlib import Path
+
 import streamlit as st
 
+from simclr import runs
 from simclr.data import Dataset
-from simclr.model import ENCODERS, ModelConfig, SimCLRModel, build_model
+from simclr.model import ENCODERS, ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
+from ui.run_picker import checkpoint_of, runs_with_checkpoints
 
 INIT_SEED = 0  # random initialisations are reproducible: the same seed gives the same weights
+RANDOM = "random init: "
 
 
 @st.cache_resource(show_spinner="Building the encoder…", max_entries=8)
@@ -13,14 +18,40 @@ def random_model(encoder: str, channels: int, size: int) -> SimCLRModel:
     return build_model(ModelConfig(encoder=encoder, in_channels=channels, image_size=size), seed=INIT_SEED).eval()
 
 
+@st.cache_resource(show_spinner="Loading the checkpoint…", max_entries=8)
+def trained_model(path: str, modified: float) -> SimCLRModel:
+    """A checkpoint, cached until the file changes (`modified` is its mtime)."""
+    return load_checkpoint(Path(path))[0]
+
+
 def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str]:
-    """A selectbox of encoders; returns the model (eval mode, CPU) and a caption that says what it is."""
+    """A selectbox of encoders; returns the model (eval mode, CPU) and a caption that says what it is.
+
+    Stops the page with a message when a checkpoint is unreadable or was trained on other images.
+    """
     _, channels, size, _ = dataset.images.shape
-    choices = [f"random init: {name}" for name in ENCODERS]
+    trained = {run.name: run for run in runs_with_checkpoints(runs.default_root())}
+    choices = [RANDOM + name for name in ENCODERS] + list(trained)
     choice = st.selectbox(
         "Encoder", choices, key="encoder_choice",
-        help="A random initialisation already maps similar pixels to similar embeddings; training makes "
-        "the two views of an image agree while their crops and colours differ.",
+        help="A random initialisation maps every image to nearly the same direction: the loss sits at chance. "
+        "A trained run's encoder makes the two views of an image agree while their crops and colours differ.",
     )
-    encoder = choice.removeprefix("random init: ")
-    return random_model(encoder, channels, size), f"{encoder}, random initialisation (seed {INIT_SEED})"
+    if choice.startswith(RANDOM):
+        encoder = choice.removeprefix(RANDOM)
+        return random_model(encoder, channels, size), f"{encoder}, random initialisation (seed {INIT_SEED})"
+    run = trained[choice]
+    path = checkpoint_of(run)
+    try:
+        model = trained_model(str(path), path.stat().st_mtime)
+    except ModelError as error:
+        st.error(str(error))
+        st.stop()
+    if (model.config.in_channels, model.config.image_size) != (channels, size):
+        st.error(
+            f"Run {run.name} was trained on {model.config.in_channels}-channel {model.config.image_size} px images "
+            f"({run.config.get('dataset', 'another dataset')}); this dataset has {channels}-channel {size} px images. "
+            "Pick the run's dataset in the sidebar, or another encoder."
+        )
+        st.stop()
+    return model, f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"

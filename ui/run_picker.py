@@ -8,16 +8,27 @@ from simclr import runs
 from simclr.train_config import TrainConfig
 
 CHECKPOINTS = (runs.BEST, runs.LAST)
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "app_pages/train.py"
 CHECKPOINT_HELP = {
     runs.BEST: "the step with the best kNN accuracy on held-out images (lowest loss when there are no labels)",
     runs.LAST: "where training stopped",
 }
 
 
+DEMO_RUN = Path(__file__).resolve().parent.parent / "assets" / "demo-run"  # shipped, so before/after works at once
+
+
 def runs_with_checkpoints(root: Path) -> list[runs.RunInfo]:
-    """Runs under `root` holding best.pt or last.pt, newest first."""
-    return [run for run in runs.list_runs(root) if any((run.path / name).is_file() for name in CHECKPOINTS)]
+    """Runs under `root` holding best.pt or last.pt, newest first, then the demo run shipped in assets/."""
+    found = [run for run in runs.list_runs(root) if any((run.path / name).is_file() for name in CHECKPOINTS)]
+    if (DEMO_RUN / runs.BEST).is_file():
+        found.append(runs.run_info(DEMO_RUN))
+    return found
+
+
+def checkpoint_of(run: runs.RunInfo) -> Path:
+    """The run's best checkpoint, else its last."""
+    return next(run.path / name for name in CHECKPOINTS if (run.path / name).is_file())
 
 
 def _describe(run: runs.RunInfo) -> str:

@@ -16,6 +16,12 @@ from simclr.project import warm_up_umap
 def start_umap_warmup() -> threading.Event:
     """Start the warm-up thread (exactly once per server process); the Event is set once it has finished."""
     ready = threading.Event()
+    # umap imports these too; importing them here first means the pages (plotly, scikit-learn) never
+    # import them while the warm-up thread is half-way through, which Python answers with a
+    # "partially initialized module" error.
+    import pandas  # noqa: F401
+    import scipy.sparse  # noqa: F401
+    import sklearn.cluster  # noqa: F401
 
     def work() -> None:
         try:

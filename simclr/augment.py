@@ -18,9 +18,9 @@ import numbers
 from dataclasses import dataclass, fields
 
 import torch
-import torch.nn.functional as F
 
-_LUMA = (0.2989, 0.587, 0.114)  # ITU-R 601 luma as rounded by torchvision and data_util (tf.image.rgb_to_grayscale)
+from simclr.pixel_ops import crop_flip_resize, gaussian_blur, jitter, luma
+
 _ATTEMPTS = 10  # crop tries before the centre-crop fallback, as torchvision's RandomResizedCrop
 
 
@@ -193,18 +193,18 @@ def apply_params(images: torch.Tensor, params: ViewParams, cfg: AugmentConfig) -
     x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
     p = params.to(x.device)
     side = output_size(cfg, x.shape[2], x.shape[3])
-    x = _crop_flip_resize(x, p.crop, p.flip, side)  # (B, C, S, S)
+    x = crop_flip_resize(x, p.crop, p.flip, side)  # (B, C, S, S)
     if cfg.jitter:
-        x = torch.where(p.jitter.view(-1, 1, 1, 1), _jitter(x, p), x)
+        x = torch.where(p.jitter.view(-1, 1, 1, 1), jitter(x, p.brightness, p.contrast, p.saturation, p.hue), x)
     if cfg.grayscale and x.shape[1] == 3:
-        x = torch.where(p.gray.view(-1, 1, 1, 1), _luma(x).expand_as(x), x)
+        x = torch.where(p.gray.view(-1, 1, 1, 1), luma(x).expand_as(x), x)
     kernel = blur_kernel_size(cfg, side)
     if cfg.blur and kernel > 1:
         if kernel // 2 >= side:
             raise ValueError(f"blur kernel {kernel} is too large for {side}-pixel views")
         idx = p.blur.nonzero()[:, 0]  # blur only the views that drew it
         if len(idx):
-            x = x.index_copy(0, idx, _gaussian_blur(x[idx], p.sigma[idx], kernel))
+            x = x.index_copy(0, idx, gaussian_blur(x[idx], p.sigma[idx], kernel))
     return x.clamp_(0.0, 1.0)
 
 
@@ -220,63 +220,3 @@ def two_views(images: torch.Tensor, cfg: AugmentConfig,
     views, _ = augment(torch.cat([images, images]), cfg, generator)  # (2N, C, S, S)
     x1, x2 = views.chunk(2)
     return x1, x2
-
-
-def _crop_flip_resize(x: torch.Tensor, crop: torch.Tensor, flip: torch.Tensor, side: int) -> torch.Tensor:
-    """Crop each view's box and resize it to side x side (bilinear) in one grid_sample; a flip negates the x scale."""
-    x0, y0, w, h = crop.unbind(1)  # (B,) each, fractions
-    zero = torch.zeros_like(w)
-    theta = torch.stack([torch.where(flip, -w, w), zero, 2 * x0 + w - 1,
-                         zero, h, 2 * y0 + h - 1], 1).view(-1, 2, 3)  # output [-1, 1]^2 -> box in input coords
-    grid = F.affine_grid(theta, [x.shape[0], x.shape[1], side, side], align_corners=False)  # (B, S, S, 2)
-    pixel = 1 / x.new_tensor([x.shape[3], x.shape[2]])  # half a pixel in [-1, 1] coordinates, (x, y)
-    first = 2 * torch.stack([x0, y0], 1) - 1 + pixel  # (B, 2) centres of the box's corner pixels
-    last = 2 * torch.stack([x0 + w, y0 + h], 1) - 1 - pixel
-    grid = grid.clamp(first.view(-1, 1, 1, 2), last.view(-1, 1, 1, 2))  # edges repeat the box's, as crop-then-resize
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) -> (B, 1, H, W) grayscale, torchvision's sum order; a 1-channel image is its own luma."""
-    if x.shape[1] == 1:
-        return x
-    r, g, b = x.split(1, 1)
-    return (r * _LUMA[0]).add_(g, alpha=_LUMA[1]).add_(b, alpha=_LUMA[2])
-
-
-def _jitter(x: torch.Tensor, p: ViewParams) -> torch.Tensor:
-    """Brightness, contrast, saturation, hue with each view's factors in torchvision's maths, clamped after each."""
-    brightness, contrast, saturation = (t.view(-1, 1, 1, 1) for t in (p.brightness, p.contrast, p.saturation))
-    x = (x * brightness).clamp_(0.0, 1.0)
-    x = torch.lerp(_luma(x).mean((1, 2, 3), keepdim=True), x, contrast).clamp_(0.0, 1.0)  # towards the mean luma
-    if x.shape[1] == 1:
-        return x
-    x = torch.lerp(_luma(x), x, saturation).clamp_(0.0, 1.0)  # towards each pixel's luma
-    return _shift_hue(x, p.hue)
-
-
-def _shift_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """Rotate the HSV hue of (B, 3, H, W) images by `shift` (B,) turns; HSV value and saturation stay."""
-    r, g, b = x.unbind(1)  # (B, H, W) each
-    high = torch.maximum(torch.maximum(r, g), b)  # HSV value
-    low = torch.minimum(torch.minimum(r, g), b)
-    chroma = high - low
-    sixths = torch.where(high == r, g - b, torch.where(high == g, b - r + 2 * chroma, r - g + 4 * chroma))
-    sixths = sixths.div_(chroma.clamp_min(1e-12)).add_(6 * shift.view(-1, 1, 1) + 6)  # hue * 6, kept positive
-    k = (sixths.unsqueeze(1) + x.new_tensor([5.0, 3.0, 1.0]).view(1, 3, 1, 1)).fmod_(6)  # (B, 3, H, W)
-    # HSV -> RGB: channel = V - chroma * clamp(min(k, 4 - k), 0, 1) = low + chroma * clamp(|k - 2| - 1, 0, 1)
-    return k.sub_(2).abs_().sub_(1).clamp_(0.0, 1.0).mul_(chroma.unsqueeze(1)).add_(low.unsqueeze(1))
-
-
-def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, kernel: int) -> torch.Tensor:
-    """Separable Gaussian blur with one sigma per image: depthwise convs over B*C groups, reflect padding."""
-    n, c, height, width = x.shape
-    radius = kernel // 2
-    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    weights = torch.exp(-0.5 * (t / sigma[:, None]) ** 2)  # (n, kernel)
-    weights = (weights / weights.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (n * c, kernel)
-    y = F.pad(x.reshape(1, n * c, height, width), (radius,) * 4, mode="reflect")
-    y = F.conv2d(y, weights.view(n * c, 1, 1, kernel), groups=n * c)  # along x
-    y = F.conv2d(y, weights.view(n * c, 1, kernel, 1), groups=n * c)  # along y
-    return y.view(n, c, height, width)
-

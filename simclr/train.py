@@ -97,12 +97,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     if world.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.clear_stop(run_dir)
-        runs.write_json(run_dir / runs.CONFIG, config.to_dict())
         summary |= {"status": "running", "message": "", "pid": os.getpid(), "device": describe_device(device),
                     "processes": world.size, "images": len(train_set), "dataset": train_set.description}
+        runs.write_json(run_dir / runs.SUMMARY, summary)  # before config.json: a listed run is never pid-less
+        runs.write_json(run_dir / runs.CONFIG, config.to_dict())
         if probe is not None and not resume:
             summary |= {"knn_pixels": probe.pixels(), "knn_before": probe(model, device)}
-        runs.write_json(run_dir / runs.SUMMARY, summary)
+            runs.write_json(run_dir / runs.SUMMARY, summary)
     log = runs.MetricsLog(run_dir, after_step=state["step"] if resume else None) if world.main else None
 
     def save(name: str, with_optimizer: bool) -> None:

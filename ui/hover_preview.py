@@ -67,10 +67,15 @@ SCRIPT = """
 """
 
 
+def _js(value: object) -> str:
+    return json.dumps(value).replace("<", "\\u003c")
+
+
 def hover_preview(token: str, sprite_uri: str, cols: int, captions: list[str], display: int = 96) -> None:
     """Register a sprite (cols cells per row, cell i = row id i) under `token` for charts with
     layout.meta = {"hover_sprite": token}; hovered points show their cell at `display` px with captions[i]."""
     data = {"uri": sprite_uri, "cols": cols, "captions": captions, "display": display}
-    # "</" would end the <script> element early; "<\\/" means the same inside a JavaScript string
-    script = SCRIPT.replace("TOKEN", json.dumps(token)).replace("DATA", json.dumps(data)).replace("</", "<\\/")
+    # Captions are file names a user chose: no "<" of theirs may reach the HTML parser ("</script>",
+    # "<!--"). JSON has "<" only inside strings, where \\u003c means the same character.
+    script = SCRIPT.replace("TOKEN", _js(token)).replace("DATA", _js(data))
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)

@@ -154,7 +154,11 @@ def resume_config(run_dir: Path, *, seconds: float | None = None, epochs: float 
     if set(changes) - set(RESUMABLE):
         raise ConfigError(f"A resumed run keeps its settings; only {', '.join(RESUMABLE)} can change.")
     config = replace(TrainConfig.from_dict(saved), **changes)
-    done = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)["extra"]
+    try:
+        done = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)["extra"]
+    except Exception as error:  # torch raises several types for truncated, foreign or unsafe files
+        raise ConfigError(f"{run_dir / runs.LAST} cannot be read ({type(error).__name__}); it is damaged. "
+                          f"Start a new run, or resume from a copy of best.pt renamed last.pt.") from None
     if seconds is not None:
         config.seconds = done["seconds"] + seconds
     if epochs is not None:

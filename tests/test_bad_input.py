@@ -1,0 +1,313 @@
+"""Bad input as a user brings it, made here: each file gives a clear message on the page, never a traceback,
+and nothing is written outside the app's data and run folders. Settings past their limits are refused.
+
+simclr.images' decoding of each kind is tested in test_images.py and the loaders in test_data.py; this file
+drives the same corpus through the Augmentations page (upload and folder) and the command line.
+"""
+import functools
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from simclr.data import DataError, load_dataset, load_uploads
+from simclr.train_cli import main
+from simclr.train_config import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+CANARY = f"escaped-{uuid.uuid4().hex[:12]}"  # the name a zip entry would have if it were ever unpacked
+
+
+def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid 8 x 8 PNG whose header (with a correct CRC) claims width x height: a decompression bomb."""
+    data = bytearray(encode(Image.new("L", (8, 8))))
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@functools.cache
+def corpus() -> dict[str, tuple[bytes, str | None]]:
+    """File name -> (bytes, words the message must hold); None: a good file that must load."""
+    noise = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    jpeg = encode(Image.fromarray(noise), "JPEG")
+    frames = [Image.new("RGB", (16, 16), (255, 0, 0)), Image.new("RGB", (16, 16), (0, 0, 255))]
+    small = encode(Image.new("RGB", (16, 16), (0, 200, 0)))
+    escaping = zipped({f"../{CANARY}.png": small, f"../../{CANARY}/a.png": small, f"/tmp/{CANARY}.png": small,
+                       f"C:/{CANARY}.png": small})
+    bomb = zipped({"big.bmp": bytes(50 * 2**20)})
+    assert len(bomb) * 1000 < 50 * 2**20  # it expands more than a thousandfold
+    return {
+        "cut.jpg": (jpeg[: len(jpeg) // 2], "truncated or damaged"),
+        "empty.png": (b"", "is empty (0 bytes)"),
+        "notes.png": (b"this is a text file, not a picture\n" * 20, "is not an image this app can read"),
+        "dot.png": (encode(Image.new("RGB", (1, 1))), "only 1 x 1 pixels"),
+        "bomb.png": (png_claiming(20000, 20000), "far too large to open"),
+        "deep.png": (encode(Image.fromarray(np.full((16, 16), 40000, np.uint16))), None),  # 16-bit grey
+        "print.jpg": (encode(Image.new("CMYK", (32, 32), (30, 200, 100, 50)), "JPEG"), None),
+        "anim.gif": (encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100), None),
+        "escape.zip": (escaping, "points outside the archive"),
+        "bomb.zip": (bomb, "zip bomb"),
+    }
+
+
+BAD = sorted(name for name, (_, words) in corpus().items() if words)
+GOOD = sorted(name for name, (_, words) in corpus().items() if not words)
+
+
+# --- the filesystem: nothing outside the data and run folders changes ---------------------------------------
+
+
+def tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under folder: relative path -> (size, mtime in ns)."""
+    found = {}
+    for base, _, files in os.walk(folder):
+        for file in files:
+            path = Path(base) / file
+            stat = path.lstat()
+            found[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def canaries(sandbox: Path) -> list[str]:
+    """Anything named after CANARY where a `../` or absolute zip entry would have landed if it were unpacked."""
+    deep = [ROOT, sandbox]  # searched through
+    shallow = [ROOT.parent, Path("/tmp"), Path.cwd(), Path.cwd().parent]  # their top level only
+    found = [p for place in deep for p in place.rglob(f"{CANARY}*") if ".git" not in p.parts]
+    found += [p for place in shallow for p in place.glob(f"{CANARY}*")]
+    return [str(p) for p in found]
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch) -> Path:
+    """Data, runs, HOME and TMPDIR all inside tmp_path; the test checks the tree before and after."""
+    for name in ("data", "runs", "home", "tmp"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("SIMCLR_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("SIMCLR_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    return tmp_path
+
+
+def page(sandbox: Path) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def messages(at: AppTest) -> str:
+    return "\n".join(e.value for e in (*at.error, *at.warning, *at.info, *at.caption))
+
+
+def view_count(at: AppTest) -> int:
+    return sum(img.caption.startswith("view") for element in at.get("image") for img in element.proto.imgs)
+
+
+def choose_folder(at: AppTest, typed: str) -> None:
+    """The sidebar's dataset 'folder', with `typed` in its text box."""
+    if at.sidebar.selectbox(key="dataset").value != "folder":
+        at.sidebar.selectbox(key="dataset").set_value("folder").run()
+    at.sidebar.text_input(key="folder").input(typed).run()
+    assert not at.exception, (typed, at.exception)
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    mime = {".zip": "application/zip", ".jpg": "image/jpeg", ".gif": "image/gif"}
+    at.get("file_uploader")[0].set_value([(n, b, mime.get(Path(n).suffix, "image/png")) for n, b in files]).run()
+    assert not at.exception, f"{[n for n, _ in files]} raised {at.exception}"
+    return at
+
+
+def test_each_bad_upload_gets_its_message_on_the_page_and_writes_nothing(sandbox):
+    before = tree(sandbox)
+    at = page(sandbox)
+    at.radio(key="aug_source").set_value("My own images").run()
+    files = corpus()
+    for name in BAD:
+        data, words = files[name]
+        upload(at, [(name, data)])
+        errors = [e.value for e in at.error]
+        assert errors and name in errors[0] and words in errors[0], (name, errors)
+        assert view_count(at) == 0
+    for name in GOOD:
+        upload(at, [(name, files[name][0])])
+        assert not at.error and view_count(at) == 2, (name, messages(at))
+    assert tree(sandbox) == before
+    assert canaries(sandbox) == []
+
+
+def test_bad_files_among_good_ones_are_listed_and_the_good_ones_shown(sandbox):
+    at = page(sandbox)
+    at.radio(key="aug_source").set_value("My own images").run()
+    files = corpus()
+    upload(at, [(name, data) for name, (data, _) in files.items()])
+    assert not at.error
+    warnings = "\n".join(w.value for w in at.warning)
+    for name in BAD:
+        assert name in warnings or name == "escape.zip" and "outside the archive" in warnings, name
+    assert view_count(at) == 2 * min(len(GOOD), at.slider(key="aug_count").value)
+    assert canaries(sandbox) == []
+
+
+def test_the_same_corpus_as_a_folder_in_the_data_root(sandbox):
+    folder = sandbox / "data" / "corpus"
+    folder.mkdir()
+    for name, (data, _) in corpus().items():
+        (folder / name).write_bytes(data)
+    (sandbox / "data" / "empty").mkdir()
+    before = tree(sandbox)
+    at = page(sandbox)
+    choose_folder(at, "corpus")
+    shown = messages(at)
+    for name in BAD:
+        if name.endswith(".png") or name.endswith(".jpg"):
+            assert name in shown, (name, shown)  # zips in a folder are not images: left alone
+    assert view_count(at) == 2 * len(GOOD)
+    choose_folder(at, "empty")
+    assert "holds no image files" in messages(at)
+    assert view_count(at) == 0
+    assert tree(sandbox) == before
+
+
+def test_library_messages_name_the_file_for_every_bad_kind():
+    for name in BAD:
+        data, words = corpus()[name]
+        with pytest.raises(DataError) as error:
+            load_uploads([(name, data)])
+        assert words in str(error.value) and (name in str(error.value) or name.endswith(".zip")), str(error.value)
+
+
+def test_folder_of_only_bad_files_is_one_data_error(tmp_path):
+    for name in BAD:
+        if not name.endswith(".zip"):
+            (tmp_path / name).write_bytes(corpus()[name][0])
+    with pytest.raises(DataError, match="None of the images") as error:
+        load_dataset("folder", path=tmp_path)
+    assert all(name in str(error.value) for name in BAD if not name.endswith(".zip"))
+
+
+def test_a_folder_outside_the_data_root_is_refused_on_the_page(sandbox):
+    at = page(sandbox)
+    for typed in ("../../etc", "/etc", "..", "corpus/../../home"):
+        choose_folder(at, typed)
+        assert any("must be inside the data root" in w.value for w in at.warning), (typed, messages(at))
+        assert view_count(at) == 0
+
+
+# --- settings at and past their limits ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--temperature", "-0.5"], "temperature must be above 0"),
+    (["--seconds", "-1"], "time budget must be above 0"),
+    (["--batch-size", "1"], "at least 2 images"),
+    (["--batch-size", "4001"], "larger than the 4000 training images"),
+    (["--batch-size", "lots"], "invalid int value"),
+])
+def test_cli_refuses_limits_with_exit_2(argv, words, tmp_path, capsys):
+    """test_train.py covers temperature 0, zero seconds, batch 5000 and a negative learning rate."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(tmp_path / "run"), "--threads", "1"])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_cli_limit_in_a_real_process_prints_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "simclr.train", "--temperature", "-0.5", "--out", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "temperature must be above 0" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.fixture
+def train_page(sandbox) -> AppTest:
+    at = page(sandbox)
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_train_page_widgets_stop_at_their_limits(train_page):
+    """Temperature 0 and a zero time budget cannot be entered: the widgets hold their minimums."""
+    for key, typed, floor in (("train_temperature", 0.0, 0.01), ("train_temperature", -1.0, 0.01),
+                              ("train_seconds", 0.0, 1.0), ("train_batch_size", 1, 2)):
+        train_page.number_input(key=key).set_value(typed).run()
+        assert not train_page.exception
+        assert train_page.number_input(key=key).value == floor, key
+
+
+def test_train_page_says_why_a_batch_larger_than_the_dataset_cannot_start(train_page, sandbox):
+    train_page.number_input(key="train_batch_size").set_value(8192).run()
+    train_page.number_input(key="train_seconds").set_value(5.0).run()
+    train_page.text_input(key="train_name").input("too-big").run()
+    train_page.button(key="train_start").click().run()
+    assert not train_page.exception
+    shown = ""
+    for _ in range(120):  # the process starts, reads the data and refuses
+        shown = messages(train_page) + "\n".join(c.value for c in train_page.code)
+        if "larger than the 4000 training images" in shown:
+            break
+        time.sleep(0.5)
+        train_page.run()
+    assert "larger than the 4000 training images" in shown, shown
+    assert not (sandbox / "runs" / "too-big" / "config.json").exists()
+
+
+def test_resuming_a_damaged_checkpoint_is_a_message(tmp_path, capsys):
+    run_dir = tmp_path / "damaged"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps(TrainConfig().to_dict()))
+    (run_dir / "last.pt").write_bytes(b"half a checkpoint")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--resume", str(run_dir), "--seconds", "1"])
+    assert exit_info.value.code == 2 and "last.pt" in capsys.readouterr().err
+
+
+def test_training_on_the_sidebars_folder_starts(train_page, sandbox):
+    folder = sandbox / "data" / "mine"
+    folder.mkdir()
+    for i in range(16):
+        (folder / f"{i}.png").write_bytes(encode(Image.new("RGB", (40, 40), (i * 15, 0, 0))))
+    train_page.session_state["dataset"] = "folder"  # the sidebar's dataset and folder
+    train_page.session_state["folder"] = "mine"
+    train_page.selectbox(key="train_dataset").set_value("folder").run()
+    train_page.number_input(key="train_batch_size").set_value(8).run()
+    train_page.number_input(key="train_seconds").set_value(2.0).run()
+    train_page.text_input(key="train_name").input("mine").run()
+    train_page.button(key="train_start").click().run()
+    run_dir = sandbox / "runs" / "mine"
+    for _ in range(120):
+        if (run_dir / "config.json").exists() or train_page.error:
+            break
+        time.sleep(0.5)
+        train_page.run()
+    assert (run_dir / "config.json").exists(), [e.value for e in train_page.error] + [c.value[-200:] for c in train_page.code]

@@ -5,16 +5,12 @@ simclr.images' decoding of each kind is tested in test_images.py and the loaders
 drives the same corpus through the Augmentations page (upload and folder) and the command line.
 """
 import functools
-import io
 import json
 import os
-import struct
 import subprocess
 import sys
 import time
 import uuid
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,32 +21,11 @@ from streamlit.testing.v1 import AppTest
 from simclr.data import DataError, load_dataset, load_uploads
 from simclr.train_cli import main
 from simclr.train_config import TrainConfig
+from image_files import encode, png_claiming, zipped
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 CANARY = f"escaped-{uuid.uuid4().hex[:12]}"  # the name a zip entry would have if it were ever unpacked
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A valid 8 x 8 PNG whose header (with a correct CRC) claims width x height: a decompression bomb."""
-    data = bytearray(encode(Image.new("L", (8, 8))))
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
-
-
-def zipped(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 @functools.cache

@@ -6,7 +6,6 @@ import pickle
 import socket
 import tarfile
 import threading
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from PIL import Image
 
 from simclr import data, datasets_tv
 from simclr.data import DataError, download, load_dataset, load_uploads
+from image_files import zipped
 
 
 def png(colour, size=(16, 16), mode="RGB") -> bytes:
@@ -278,14 +278,6 @@ def test_folder_without_images_is_a_data_error(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"")
     with pytest.raises(DataError, match="None of the images"):
         load_dataset("folder", path=tmp_path)
-
-
-def zipped(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def test_uploaded_zip_skips_escaping_paths_and_keeps_class_folders():

@@ -1,8 +1,6 @@
 """simclr.images: each kind of user image decodes to the pixels an independent computation gives, or a clear error."""
 import io
-import struct
 import tracemalloc
-import zlib
 
 import numpy as np
 import pytest
@@ -10,21 +8,7 @@ from PIL import Image
 
 from simclr.dataset import DataError
 from simclr.images import MIN_SIDE, ImageError, center_square, decode_image
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A valid small PNG whose IHDR (with a correct CRC) claims width x height."""
-    data = bytearray(encode(Image.new("L", (8, 8))))
-    assert data[12:16] == b"IHDR"
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
+from image_files import encode, png_claiming
 
 
 def test_grey_png_round_trips_exactly():

@@ -8,7 +8,7 @@ import torch
 from simclr import augment, data
 from ui.augment_controls import KEEP, augment_controls
 from ui.classroom import presenter
-from ui.images import VIEW_COLOURS, to_picture, with_boxes
+from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
 from ui.sidebar import current_dataset
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "zip"]

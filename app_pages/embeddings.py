@@ -16,7 +16,7 @@ from simclr.project import UMAP_MIN_POINTS
 from ui.charts import data_uri
 from ui.embedding_charts import embedding_map, spread_sample, transfer_chart
 from ui.hover_preview import hover_preview
-from ui.images import to_picture
+from ui.pictures import to_picture
 from ui.map_controls import map_controls
 from ui.run_embeddings import Checkpoint, Shown, clusters, embeddings, encoders, hover_sprite, layouts, run_images
 from ui.run_picker import run_picker

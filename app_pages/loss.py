@@ -12,7 +12,7 @@ from ui.augment_controls import KEEP, augment_controls
 from ui.classroom import presenter
 from ui.charts import similarity_heatmap, softmax_row
 from ui.encoder_picker import encoder_picker
-from ui.images import to_picture
+from ui.pictures import to_picture
 from ui.sidebar import current_dataset
 
 st.title("Similarity and loss")

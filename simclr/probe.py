@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from simclr.data import DATASETS, DataError, Dataset, load_dataset
-from simclr.dataset import subset_indices
+from simclr.data.dataset import subset_indices
 from simclr.evaluate import embed, knn_accuracy
 from simclr.loss import logits
 

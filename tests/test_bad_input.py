@@ -1,7 +1,7 @@
 """Bad input as a user brings it, made here: each file gives a clear message on the page, never a traceback,
 and nothing is written outside the app's data and run folders. Settings past their limits are refused.
 
-simclr.images' decoding of each kind is tested in test_images.py and the loaders in test_data.py; this file
+simclr.data.decode's decoding of each kind is tested in test_images.py and the loaders in test_data.py; this file
 drives the same corpus through the Augmentations page (upload and folder) and the command line.
 """
 import functools

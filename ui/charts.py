@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from ui.images import VIEW_COLOURS
+from ui.pictures import VIEW_COLOURS
 
 
 def data_uri(picture: np.ndarray) -> str:

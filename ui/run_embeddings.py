@@ -15,7 +15,7 @@ import torch
 
 from simclr import runs
 from simclr.data import DATASETS, DataError, Dataset, load_dataset
-from simclr.dataset import subset_indices
+from simclr.data.dataset import subset_indices
 from simclr.evaluate import embed
 from simclr.export import encode_picture, sprite
 from simclr.model import ModelConfig, SimCLRModel, build_model, load_checkpoint

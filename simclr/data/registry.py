@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simclr import datasets_tv, image_sets
-from simclr.dataset import DataError, Dataset, subset_indices
-from simclr.images import center_square
+from simclr.data import cifar_stl, user_images
+from simclr.data.dataset import DataError, Dataset, subset_indices
+from simclr.data.decode import center_square
 
 __all__ = ["DATASETS", "DataError", "Dataset", "DatasetSpec", "default_data_root", "download", "load_dataset",
            "load_uploads"]
@@ -80,15 +80,15 @@ def load_dataset(name: str, *, root: Path | None = None, split: str = "train", s
     if name == "folder":
         if path is None:
             raise DataError("Choose the folder that holds your images.")
-        return image_sets.load_folder(Path(path), size or 96, subset, seed)
+        return user_images.load_folder(Path(path), size or 96, subset, seed)
     if name == "photos":
         dataset = _load_photos(size or 96)
     elif name == "mnist-5k":
         dataset = _load_mnist(split)
     elif name == "cifar10":
-        dataset = datasets_tv.load_cifar10(root, split, subset, seed)
+        dataset = cifar_stl.load_cifar10(root, split, subset, seed)
     else:
-        dataset = datasets_tv.load_stl10(root, split, subset, seed)
+        dataset = cifar_stl.load_stl10(root, split, subset, seed)
     if name in ("mnist-5k", "photos"):
         chosen = subset_indices(len(dataset), subset, seed)
         dataset = dataset if chosen is None else dataset.select(chosen)
@@ -97,15 +97,15 @@ def load_dataset(name: str, *, root: Path | None = None, split: str = "train", s
 
 def download(name: str, root: Path, progress: Callable[[int, int], None] | None = None) -> None:
     """Download and unpack cifar10 or stl10 into root (torchvision's layout); progress gets (bytes done, total)."""
-    if name not in datasets_tv.ARCHIVES:
-        raise DataError(f"Only {' and '.join(datasets_tv.ARCHIVES)} can be downloaded; {name!r} needs no download.")
-    datasets_tv.download_archive(name, Path(root), progress)
+    if name not in cifar_stl.ARCHIVES:
+        raise DataError(f"Only {' and '.join(cifar_stl.ARCHIVES)} can be downloaded; {name!r} needs no download.")
+    cifar_stl.download_archive(name, Path(root), progress)
 
 
 def load_uploads(files: list[tuple[str, bytes]], size: int = 96, subset: int | None = None,
                  seed: int = 0) -> Dataset:
     """Images uploaded in the browser as (file name, bytes): image files and/or .zip archives of them."""
-    return image_sets.load_uploads(files, size, subset, seed)
+    return user_images.load_uploads(files, size, subset, seed)
 
 
 @functools.cache
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simclr.data", description="Fetch datasets for SimCLR Playground.")
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("download", help="download and unpack a dataset into the data root")
-    fetch.add_argument("name", choices=sorted(datasets_tv.ARCHIVES), help="cifar10 is 163 MB, stl10 2.6 GB")
+    fetch.add_argument("name", choices=sorted(cifar_stl.ARCHIVES), help="cifar10 is 163 MB, stl10 2.6 GB")
     fetch.add_argument("--root", type=Path, default=None,
                        help=f"data root (default: $SIMCLR_DATA or {default_data_root()})")
     args = parser.parse_args(argv)

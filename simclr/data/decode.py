@@ -6,7 +6,7 @@ import io
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from simclr.dataset import DataError
+from simclr.data.dataset import DataError
 
 MAX_PIXELS = 40_000_000  # 40 megapixels: above any phone photo, far below what would exhaust memory
 MIN_SIDE = 8  # pixels; smaller images carry nothing a crop augmentation could work with

@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from simclr.dataset import DataError, Dataset, subset_indices
-from simclr.images import SUFFIXES, ImageError, decode_image
+from simclr.data.dataset import DataError, Dataset, subset_indices
+from simclr.data.decode import SUFFIXES, ImageError, decode_image
 
 DEFAULT_CAP = 10_000  # images decoded when no subset is given (10k at 96 px is 280 MB)
 MAX_DEPTH = 4  # folder levels searched below the chosen folder

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simclr.dataset import DataError, Dataset, subset_indices
+from simclr.data.dataset import DataError, Dataset, subset_indices
 
 UNLABELED_CAP = 10_000  # STL-10 unlabeled images loaded when no subset is given (all 100k take 2.8 GB)
 

@@ -7,6 +7,9 @@ from functools import partial
 import streamlit as st
 import torch
 
+from app_pages.embeddings_charts import embedding_map, spread_sample, transfer_chart
+from app_pages.embeddings_hover import hover_preview
+from app_pages.embeddings_map_controls import map_controls
 from simclr.data import DataError
 from simclr.device import resolve_device
 from simclr.evaluate import nearest_neighbours
@@ -14,10 +17,7 @@ from simclr.export import encoder_weights, projector_zip
 from simclr.model import ModelError
 from simclr.project import UMAP_MIN_POINTS
 from ui.charts import data_uri
-from ui.embedding_charts import embedding_map, spread_sample, transfer_chart
-from ui.hover_preview import hover_preview
 from ui.pictures import to_picture
-from ui.map_controls import map_controls
 from ui.run_embeddings import Checkpoint, Shown, clusters, embeddings, encoders, hover_sprite, layouts, run_images
 from ui.run_picker import run_picker
 from ui.run_scores import accuracy_table, labelled_split, transfer

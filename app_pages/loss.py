@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app_pages.loss_encoder_picker import encoder_picker
 from simclr import augment
 from simclr.loss import anchor_breakdown, cosine_similarity_matrix, nt_xent
 from ui.augment_controls import KEEP, augment_controls
-from ui.classroom import presenter
 from ui.charts import similarity_heatmap, softmax_row
-from ui.encoder_picker import encoder_picker
+from ui.classroom import presenter
 from ui.pictures import to_picture
 from ui.sidebar import current_dataset
 

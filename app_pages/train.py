@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.train_form import train_form
 from simclr import runs
 from simclr.device import resolve_device, training_threads
 from simclr.launch import LOG, command, launch, resume_command
 from simclr.train_config import ConfigError, validate
 from ui.charts import run_curves
-from ui.train_form import train_form
 
 root = runs.default_root()
 

@@ -167,12 +167,12 @@ def test_st_html_calls_are_the_reviewed_ones():
     found = {(str(path), keyword(node, "unsafe_allow_javascript") is not None)
              for folder in ("app_pages", "ui") for path, node in calls(folder, "html")}
     scripted = {path for path, script in found if script}
-    assert scripted <= {"ui/hover_preview.py"}, scripted
+    assert scripted <= {"app_pages/embeddings_hover.py"}, scripted
 
 
 def test_hover_preview_script_holds_no_markup_from_captions():
     def app():
-        from ui.hover_preview import hover_preview
+        from app_pages.embeddings_hover import hover_preview
 
         hover_preview("t", "data:image/png;base64,AAAA", 2,
                       ["</script><img src=x onerror=alert(1)>", "<!--<script>", "a&b"])

@@ -57,7 +57,7 @@ def embedding_map(
     plain 1-D list: plotly would send a numpy int64 array as a typed array, which comes back from a
     selection as BigInts, and it validates nested lists element by element (0.1 s per 2,000 points).
     thumbnails: row id -> image data URI, drawn under its point, 0.6 of a cell of a cells x cells grid wide.
-    layout.meta names the hover sprite (ui.hover_preview) that shows a hovered point's image.
+    layout.meta names the hover sprite (app_pages.embeddings_hover) that shows a hovered point's image.
     """
     colours = palette(len(names))
     traces = []

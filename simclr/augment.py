@@ -71,11 +71,6 @@ PRESETS: dict[str, AugmentConfig] = {
 }
 
 
-def preset_names() -> list[str]:
-    """Names of the presets, in display order."""
-    return list(PRESETS)
-
-
 def skipped_ops(cfg: AugmentConfig, channels: int) -> list[str]:
     """Switched-on ops that have no effect on `channels`-channel images (saturation, hue, grayscale on C=1)."""
     if channels != 1:
@@ -193,7 +188,8 @@ def apply_params(images: torch.Tensor, params: ViewParams, cfg: AugmentConfig) -
     x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
     p = params.to(x.device)
     side = output_size(cfg, x.shape[2], x.shape[3])
-    x = crop_flip_resize(x, p.crop, p.flip, side)  # (B, C, S, S)
+    crop = p.crop if cfg.crop else torch.tensor([0.0, 0.0, 1.0, 1.0], device=x.device).expand_as(p.crop)
+    x = crop_flip_resize(x, crop, p.flip & cfg.flip, side)  # (B, C, S, S); switched-off ops ignore what was drawn
     if cfg.jitter:
         x = torch.where(p.jitter.view(-1, 1, 1, 1), jitter(x, p.brightness, p.contrast, p.saturation, p.hue), x)
     if cfg.grayscale and x.shape[1] == 3:

@@ -7,7 +7,7 @@ import torch
 import torchvision.transforms.v2.functional as TF
 
 from simclr.augment import (PRESETS, AugmentConfig, ViewParams, apply_params, augment, blur_kernel_size,
-                            draw_params, output_size, preset_names, skipped_ops, two_views)
+                            draw_params, output_size, skipped_ops, two_views)
 
 NONE = PRESETS["none"]
 PAPER = PRESETS["paper-imagenet"]
@@ -32,7 +32,7 @@ def identity_params(n: int, **changes) -> ViewParams:
 
 
 def test_presets_have_the_issue_values():
-    assert preset_names() == ["paper-imagenet", "paper-cifar", "course-unit7", "none"]
+    assert list(PRESETS) == ["paper-imagenet", "paper-cifar", "course-unit7", "none"]
     paper = PRESETS["paper-imagenet"]  # google-research/simclr data_util.py
     assert (paper.crop, paper.crop_scale, paper.crop_ratio) == (True, (0.08, 1.0), (3 / 4, 4 / 3))
     assert (paper.flip, paper.flip_p) == (True, 0.5)
@@ -101,12 +101,27 @@ def test_crop_switched_off_keeps_the_whole_image():
     assert torch.equal(crop, torch.tensor([[0.0, 0.0, 1.0, 1.0]]).expand(20, 4))
 
 
+def test_crop_and_flip_switched_off_are_honoured_when_replaying_params():
+    images = photos(6, 3, 30, 40)  # not square: the whole image is squeezed to 30 x 30, as torchvision's resize
+    drawn = draw_params(replace(PAPER, flip_p=1.0), 6, 30, 40, gen())  # random crops, every view flipped
+    assert (drawn.crop[:, 2:] < 0.99).any(1).all() and drawn.flip.all()
+    whole = apply_params(images, drawn, NONE)  # crop and flip off: the drawn boxes and flips are not used
+    assert torch.allclose(whole, TF.resize(images, [30, 30], antialias=False), atol=1e-5)
+    cropped = apply_params(images, drawn, replace(NONE, crop=True))  # crop on, flip off: each box, unflipped
+    boxes = (drawn.crop * torch.tensor([40, 30, 40, 30])).round().int().tolist()  # x0, y0, w, h in pixels
+    reference = [TF.resized_crop(image, y0, x0, h, w, [30, 30], antialias=False)
+                 for image, (x0, y0, w, h) in zip(images, boxes)]
+    assert torch.allclose(cropped, torch.stack(reference), atol=1e-5)
+    mirrored = apply_params(images, drawn, replace(NONE, flip=True))  # flip on, crop off: the whole image mirrored
+    assert torch.allclose(mirrored, TF.horizontal_flip(TF.resize(images, [30, 30], antialias=False)), atol=1e-5)
+
+
 @pytest.mark.parametrize("box, side", [((5, 7, 17, 21), 24), ((0, 2, 30, 36), 24), ((3, 0, 12, 9), 28)])
 def test_crop_and_resize_match_torchvision_resized_crop(box, side):
     top, left, height, width = box
     images = photos(2, 3, 30, 40)
     crop = torch.tensor([[left / 40, top / 30, width / 40, height / 30]]).repeat(2, 1)
-    ours = apply_params(images, identity_params(2, crop=crop), replace(NONE, size=side))
+    ours = apply_params(images, identity_params(2, crop=crop), replace(NONE, crop=True, size=side))
     reference = TF.resized_crop(images, top, left, height, width, [side, side], antialias=False)
     assert torch.allclose(ours, reference, atol=1e-5)
 
@@ -114,8 +129,9 @@ def test_crop_and_resize_match_torchvision_resized_crop(box, side):
 def test_flip_mirrors_the_crop_like_torch_flip():
     images = photos(4, 3, 32, 32)
     crop = torch.tensor([[0.1, 0.2, 0.5, 0.7]]).repeat(4, 1)
-    plain = apply_params(images, identity_params(4, crop=crop), NONE)
-    flipped = apply_params(images, identity_params(4, crop=crop, flip=torch.ones(4, dtype=torch.bool)), NONE)
+    crop_only, crop_flip = replace(NONE, crop=True), replace(NONE, crop=True, flip=True)
+    plain = apply_params(images, identity_params(4, crop=crop), crop_only)
+    flipped = apply_params(images, identity_params(4, crop=crop, flip=torch.ones(4, dtype=torch.bool)), crop_flip)
     assert torch.allclose(flipped, torch.flip(plain, [-1]), atol=1e-6)
     assert not torch.allclose(flipped, plain, atol=1e-3)
 

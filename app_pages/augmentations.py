@@ -1,11 +1,9 @@
 """Augmentations: two random SimCLR views of the same image, and every op's dial."""
 
-from dataclasses import replace
-
 import streamlit as st
-import torch
 
 from simclr import augment, data
+from simclr.view_gallery import view_gallery
 from ui.augment_controls import KEEP, augment_controls
 from ui.classroom import presenter
 from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
@@ -60,12 +58,9 @@ else:
     with main:
         dataset = current_dataset()
 
-pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(st.session_state.get("image_seed", 0)))
-images = dataset.images[pick[:count]]  # (K, C, H, W) uint8
-count, channels, height, width = images.shape
-generator = torch.Generator().manual_seed(st.session_state.get("view_seed", 0))
-params = augment.draw_params(config, 2 * count, height, width, generator)
-views = augment.apply_params(images.repeat(2, 1, 1, 1), params, config)  # (2K, C, H, W): view 1s then view 2s
+gallery = view_gallery(dataset.images, count, config, st.session_state.get("image_seed", 0),
+                       st.session_state.get("view_seed", 0))
+count, channels = gallery.images.shape[:2]
 
 with main:
     st.caption(dataset.description)
@@ -82,28 +77,16 @@ with main:
         )
         for i in range(count):
             original, first, second = st.columns(3)
-            boxes = [tuple(params.crop[i].tolist()), tuple(params.crop[count + i].tolist())]
-            original.image(with_boxes(to_picture(images[i]), boxes), caption=f"image {int(pick[i])}")
-            first.image(to_picture(views[i]), caption="view 1")
-            first.markdown(_describe(params, i, channels))
-            second.image(to_picture(views[count + i]), caption="view 2")
-            second.markdown(_describe(params, count + i, channels))
+            boxes = [tuple(gallery.params.crop[i].tolist()), tuple(gallery.params.crop[count + i].tolist())]
+            original.image(with_boxes(to_picture(gallery.images[i]), boxes), caption=f"image {int(gallery.picked[i])}")
+            first.image(to_picture(gallery.views[i]), caption="view 1")
+            first.markdown(_describe(gallery.params, i, channels))
+            second.image(to_picture(gallery.views[count + i]), caption="view 2")
+            second.markdown(_describe(gallery.params, count + i, channels))
     with one_op:
         st.caption("Each op alone, always applied, on the first image (as in the paper's Figure 4).")
-        off = replace(
-            config, crop=False, flip=False, jitter=False, grayscale=False, blur=False,
-        )
-        alone = {
-            "crop": replace(off, crop=True),
-            "flip": replace(off, flip=True, flip_p=1.0),
-            "colour jitter": replace(off, jitter=True, jitter_p=1.0),
-            "grayscale": replace(off, grayscale=True, grayscale_p=1.0),
-            "blur": replace(off, blur=True, blur_p=1.0),
-        }
-        columns = st.columns(len(alone) + 1)
-        columns[0].image(to_picture(images[0]), caption="original")
-        for column, (name, op_config) in zip(columns[1:], alone.items()):
-            op_generator = torch.Generator().manual_seed(st.session_state.get("view_seed", 0))
-            op_params = augment.draw_params(op_config, 1, height, width, op_generator)
-            column.image(to_picture(augment.apply_params(images[:1], op_params, op_config)[0]), caption=name)
-            column.markdown(_describe(op_params, 0, channels))
+        columns = st.columns(len(gallery.alone) + 1)
+        columns[0].image(to_picture(gallery.images[0]), caption="original")
+        for column, (name, (view, params)) in zip(columns[1:], gallery.alone.items()):
+            column.image(to_picture(view), caption=name)
+            column.markdown(_describe(params, 0, channels))

@@ -67,8 +67,3 @@ def agree(elapsed: float, stop: bool, world: World) -> tuple[float, bool]:
         state = state.cuda()
     dist.all_reduce(state, op=dist.ReduceOp.MAX)
     return float(state[0]), bool(state[1])
-
-
-def barrier(world: World) -> None:
-    if world.size > 1:
-        dist.barrier()

@@ -40,7 +40,7 @@ def dataset_sidebar() -> None:
         name = st.session_state["dataset"]
         if name in SPLITS:
             st.selectbox("Split", SPLITS[name], key="split")
-        if name in ("cifar10", "stl10"):
+        if data.DATASETS[name].needs == "root":
             st.number_input(
                 "Images to load", 100, 100_000, DEFAULT_SUBSET, step=500, key="subset",
                 help="A random subset keeps memory and start-up small; STL-10's unlabeled split has 100,000.",
@@ -81,12 +81,12 @@ def current_dataset() -> data.Dataset:
         if name == "folder" and not st.session_state.get("folder", "").strip():
             st.info("Type a folder name in the sidebar to read your own images.")
             st.stop()
-        subset = st.session_state.get("subset", DEFAULT_SUBSET) if name in ("cifar10", "stl10") else None
+        subset = st.session_state.get("subset", DEFAULT_SUBSET) if data.DATASETS[name].needs == "root" else None
         split = st.session_state.get("split", "train") if name in SPLITS else "train"
         dataset = load(name, split, subset, path)
     except data.DataError as err:
         st.warning(str(err))
-        if name in ("cifar10", "stl10"):
+        if data.DATASETS[name].needs == "root":
             offer_download(name)
         st.stop()
     for warning in dataset.warnings:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simclr.data import builtin, cifar_stl, user_images
-from simclr.data.builtin import PHOTOS
 from simclr.data.dataset import DataError, Dataset, subset_indices
 
 
@@ -15,25 +14,18 @@ from simclr.data.dataset import DataError, Dataset, subset_indices
 class DatasetSpec:
     """What the app needs to know about a source before loading it."""
 
-    title: str  # name shown in the picker
-    description: str  # one sentence on what it holds
+    title: str  # name shown in messages
     splits: tuple[str, ...]  # accepted values of `split`
     labelled: bool  # whether labels come with it (a folder has them only with class subfolders)
     needs: str  # "nothing" (ships with the packages), "root" (files under the data root) or "path" (a folder)
-    native_size: int | None  # side of the stored images; None when `size` decides
 
 
 DATASETS: dict[str, DatasetSpec] = {
-    "mnist-5k": DatasetSpec("MNIST 5k", "5,000 handwritten digits, 28 x 28 grey, 500 per class.",
-                            ("train", "test"), True, "nothing", 28),
-    "photos": DatasetSpec("Sample photos", f"The {len(PHOTOS)} colour photographs shipped with scikit-image.",
-                          ("train",), False, "nothing", None),
-    "cifar10": DatasetSpec("CIFAR-10", "60,000 small colour images, 32 x 32, 10 classes.",
-                           ("train", "test"), True, "root", 32),
-    "stl10": DatasetSpec("STL-10", "96 x 96 colour images: 5,000 labelled, 8,000 test, 100,000 unlabeled.",
-                         ("train", "test", "unlabeled"), True, "root", 96),
-    "folder": DatasetSpec("Image folder", "Your own images; class subfolders become labels.",
-                          ("train",), False, "path", None),
+    "mnist-5k": DatasetSpec("MNIST 5k", ("train", "test"), True, "nothing"),  # 5,000 digits, 28 x 28 grey
+    "photos": DatasetSpec("Sample photos", ("train",), False, "nothing"),  # scikit-image's colour photographs
+    "cifar10": DatasetSpec("CIFAR-10", ("train", "test"), True, "root"),  # 60,000 images, 32 x 32 colour
+    "stl10": DatasetSpec("STL-10", ("train", "test", "unlabeled"), True, "root"),  # 96 x 96: 5k, 8k test, 100k
+    "folder": DatasetSpec("Image folder", ("train",), False, "path"),  # class subfolders become labels
 }
 
 

@@ -32,6 +32,10 @@ class LARS(torch.optim.Optimizer):
     """SGD with momentum whose step for each weight matrix is scaled by eta ||w|| / ||grad + wd w|| (You et al. 2017).
 
     The paper trains with it at batch 4096 (Sec. 2.2); groups with lars=False take plain momentum SGD steps.
+    Momentum follows PyTorch's convention (torch.optim.SGD): v = momentum v + trust (grad + wd w), w -= lr v.
+    google-research/simclr's LARSOptimizer (classic_momentum=True) puts the rate inside the buffer instead,
+    v = momentum v + lr trust (grad + wd w), w -= v: the same steps at a constant rate, while under warmup
+    and cosine decay a rate change here also rescales the momentum already gathered.
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.9, eta: float = 0.001):

@@ -1,4 +1,4 @@
-"""The learning-rate schedule against its closed form, LARS against a numpy port of its update rule."""
+"""The learning-rate schedule against its closed form; LARS against numpy ports of its rule and of the reference's."""
 
 import math
 
@@ -27,10 +27,11 @@ def test_default_lr_follows_the_paper_scaling():
     assert default_lr("sgd", 256) == pytest.approx(0.3)
 
 
-def lars_reference(w, grads, lr, momentum, eta, wd, adapt):
-    """LARS (You et al. 2017, as in the SimCLR reference code) written out in numpy, one array, several steps."""
+def lars_pytorch_convention(w, grads, lrs, momentum, eta, wd, adapt):
+    """LARS as simclr.optim documents it, in numpy: the trust ratio scales the gradient (You et al. 2017),
+    the learning rate multiplies the momentum buffer when stepping (torch.optim.SGD's convention)."""
     w, v = w.copy(), np.zeros_like(w)
-    for g in grads:
+    for g, lr in zip(grads, lrs):
         update = g + wd * w
         if adapt:
             update = update * eta * np.linalg.norm(w) / np.linalg.norm(update)
@@ -39,18 +40,58 @@ def lars_reference(w, grads, lr, momentum, eta, wd, adapt):
     return w
 
 
-def test_lars_matches_a_numpy_port():
-    rng = np.random.default_rng(0)
-    w0, b0 = rng.normal(size=(3, 4)), rng.normal(size=3)
-    grads_w, grads_b = [rng.normal(size=(3, 4)) for _ in range(3)], [rng.normal(size=3) for _ in range(3)]
+def lars_reference(w, grads, lrs, momentum, eta, wd, adapt):
+    """google-research/simclr tf2/lars_optimizer.py, classic_momentum=True (its default), no Nesterov, in numpy:
+    the learning rate enters the momentum buffer (next_v = momentum * v + lr * trust * grad; w = w - next_v)."""
+    w, v = w.copy(), np.zeros_like(w)
+    for g, lr in zip(grads, lrs):
+        grad = g + wd * w
+        trust = 1.0
+        if adapt:
+            w_norm, g_norm = np.linalg.norm(w), np.linalg.norm(grad)
+            trust = eta * w_norm / g_norm if w_norm > 0 and g_norm > 0 else 1.0
+        v = momentum * v + lr * trust * grad
+        w = w - v
+    return w
+
+
+def run_lars(w0, b0, grads_w, grads_b, lrs):
     w, b = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
     optimizer = LARS([{"params": [w], "weight_decay": 1e-2, "lars": True},
-                      {"params": [b], "weight_decay": 0.0, "lars": False}], lr=0.5, momentum=0.9, eta=0.01)
-    for gw, gb in zip(grads_w, grads_b):
+                      {"params": [b], "weight_decay": 0.0, "lars": False}], lr=lrs[0], momentum=0.9, eta=0.01)
+    for gw, gb, lr in zip(grads_w, grads_b, lrs):
+        for group in optimizer.param_groups:  # as simclr.train sets the warmup + cosine rate every step
+            group["lr"] = lr
         w.grad, b.grad = torch.tensor(gw), torch.tensor(gb)
         optimizer.step()
-    np.testing.assert_allclose(w.detach().numpy(), lars_reference(w0, grads_w, 0.5, 0.9, 0.01, 1e-2, True), rtol=1e-12)
-    np.testing.assert_allclose(b.detach().numpy(), lars_reference(b0, grads_b, 0.5, 0.9, 0.01, 0.0, False), rtol=1e-12)
+    return w.detach().numpy(), b.detach().numpy()
+
+
+@pytest.fixture
+def lars_problem():
+    rng = np.random.default_rng(0)
+    w0, b0 = rng.normal(size=(3, 4)), rng.normal(size=3)
+    grads_w, grads_b = [rng.normal(size=(3, 4)) for _ in range(6)], [rng.normal(size=3) for _ in range(6)]
+    return w0, b0, grads_w, grads_b
+
+
+def test_lars_with_a_changing_learning_rate_follows_pytorchs_momentum_convention(lars_problem):
+    w0, b0, grads_w, grads_b = lars_problem
+    lrs = [learning_rate(0.5, step / 6, warmup=0.3) for step in range(1, 7)]  # warmup, then cosine: every step differs
+    assert len(set(lrs)) == 6
+    w, b = run_lars(w0, b0, grads_w, grads_b, lrs)
+    np.testing.assert_allclose(w, lars_pytorch_convention(w0, grads_w, lrs, 0.9, 0.01, 1e-2, True), rtol=1e-12)
+    np.testing.assert_allclose(b, lars_pytorch_convention(b0, grads_b, lrs, 0.9, 0.01, 0.0, False), rtol=1e-12)
+    reference = lars_reference(w0, grads_w, lrs, 0.9, 0.01, 1e-2, True)
+    assert not np.allclose(w, reference, rtol=1e-6), "the documented difference from the reference is real"
+
+
+def test_lars_at_a_constant_learning_rate_is_the_reference_rule(lars_problem):
+    w0, b0, grads_w, grads_b = lars_problem
+    lrs = [0.5] * 6
+    w, b = run_lars(w0, b0, grads_w, grads_b, lrs)
+    np.testing.assert_allclose(w, lars_reference(w0, grads_w, lrs, 0.9, 0.01, 1e-2, True), rtol=1e-12)
+    np.testing.assert_allclose(b, lars_reference(b0, grads_b, lrs, 0.9, 0.01, 0.0, False), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name, kind", [("adam", torch.optim.Adam), ("sgd", torch.optim.SGD), ("lars", LARS)])

@@ -3,6 +3,7 @@ code, typed folders stay inside the data root, and no user text reaches the page
 import ast
 import io
 import pickle
+import re
 import struct
 import tomllib
 from pathlib import Path
@@ -144,30 +145,43 @@ REVIEWED_HTML = {
 }
 
 
+PAGES = re.findall(r"app_pages/\w+\.py", (ROOT / "app.py").read_text())  # the page files app.py navigates to
+
+
+def scanned_files() -> list[Path]:
+    """Every Python file that can put something on a page: app.py, the pages and their widgets, ui/."""
+    files = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    names = {str(path.relative_to(ROOT)) for path in files}
+    assert len(PAGES) >= 5 and set(PAGES) <= names, (PAGES, names)
+    assert len(files) >= 15, f"only {len(files)} files to scan: has the app moved?"
+    return files
+
+
 def test_raw_html_is_only_used_with_reviewed_constant_text():
     seen = set()
-    for folder in ("app_pages", "ui"):
-        for path in sorted((ROOT / folder).glob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                if not isinstance(node, ast.Call):
-                    continue
-                flag = keyword(node, "unsafe_allow_html")
-                if flag is None or isinstance(flag, ast.Constant) and flag.value is False:
-                    continue
-                where = (str(path.relative_to(ROOT)), getattr(node.func, "attr", getattr(node.func, "id", "")))
-                assert where in REVIEWED_HTML, f"{where[0]}:{node.lineno} unsafe_allow_html is not reviewed"
-                names = {n.id for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Name)}
-                assert names <= REVIEWED_HTML[where], f"{where[0]}:{node.lineno} puts {names} into raw HTML"
-                seen.add(where)
-    assert seen <= set(REVIEWED_HTML)
+    for path in scanned_files():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            flag = keyword(node, "unsafe_allow_html")
+            if flag is None or isinstance(flag, ast.Constant) and flag.value is False:
+                continue
+            where = (str(path.relative_to(ROOT)), getattr(node.func, "attr", getattr(node.func, "id", "")))
+            assert where in REVIEWED_HTML, f"{where[0]}:{node.lineno} unsafe_allow_html is not reviewed"
+            names = {n.id for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Name)}
+            assert names <= REVIEWED_HTML[where], f"{where[0]}:{node.lineno} puts {names} into raw HTML"
+            seen.add(where)
+    assert seen == set(REVIEWED_HTML), "a reviewed use is gone: drop it from REVIEWED_HTML"
 
 
 def test_st_html_calls_are_the_reviewed_ones():
     """st.html runs its script when unsafe_allow_javascript is set; plain st.html only styles the page."""
-    found = {(str(path), keyword(node, "unsafe_allow_javascript") is not None)
-             for folder in ("app_pages", "ui") for path, node in calls(folder, "html")}
+    files = scanned_files()
+    found = {(str(path.relative_to(ROOT)), keyword(node, "unsafe_allow_javascript") is not None)
+             for path in files for node in ast.walk(ast.parse(path.read_text(), str(path)))
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "html"}
     scripted = {path for path, script in found if script}
-    assert scripted <= {"app_pages/embeddings_hover.py"}, scripted
+    assert scripted == {"app_pages/embeddings_hover.py"}, scripted
 
 
 def test_hover_preview_script_holds_no_markup_from_captions():

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -177,6 +178,7 @@ def measure(repeats: int, moves: int, similarity: int, scores_repeats: int) -> d
             minimal = lambda: minimal_repeat(browser, env, figures, moves)  # noqa: E731
             for step in ((app, minimal) if r % 2 == 0 else (minimal, app)):  # interleaved, alternating order
                 step()
+            print(f"tour: repeat {r + 1} of {repeats} done, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         figures["load"].append(os.getloadavg()[0])
         browser.close()
     return dict(figures)

@@ -95,18 +95,19 @@ def similarity_moves(page, moves: int) -> list[float | None]:
     return found
 
 
-def embeddings_scores(page, figures: dict, pass_: int, with_scores: bool) -> None:
-    """On the Embeddings page with its maps shown: the accuracy table, then the transfer chart after its button."""
-    if not with_scores:
-        return
+def embeddings_scores(page, figures: dict, pass_: int, with_transfer: bool) -> None:
+    """On the Embeddings page with its maps shown: the accuracy table (always: the page computes it anyway, and
+    leaving it running would slow every later moment), then, when asked, the transfer chart after its button."""
     table = page.locator("[data-testid=stDataFrame]")  # the page's one table (dataframes carry no st-key class)
     figures[f"scores {pass_}"].append(seconds_until(table, timeout=10 * MINUTE))
+    if not with_transfer:
+        return
     button = page.get_by_role("button", name="Run transfer comparison")
     figures[f"transfer {pass_}"].append(seconds_until(page.locator(".st-key-emb_transfer_chart .js-plotly-plot"),
                                                       button.click, timeout=10 * MINUTE))
 
 
-def tour_pass(page, figures: dict, pass_: int, similarity: int, with_scores: bool) -> None:
+def tour_pass(page, figures: dict, pass_: int, similarity: int, with_transfer: bool) -> None:
     """Switch to every page in turn (timing its main figure), moving Similarity's sliders on the way."""
     links = page.locator("[data-testid=stSidebarNavLink]")
     for name, figure in main_figures(page).items():
@@ -114,10 +115,10 @@ def tour_pass(page, figures: dict, pass_: int, similarity: int, with_scores: boo
         if name == "Similarity and loss":
             figures[f"similarity {pass_}"] += similarity_moves(page, similarity)
         if name == "Embeddings":
-            embeddings_scores(page, figures, pass_, with_scores)
+            embeddings_scores(page, figures, pass_, with_transfer)
 
 
-def app_repeat(browser, env: dict, figures: dict, moves: int, similarity: int, with_scores: bool) -> None:
+def app_repeat(browser, env: dict, figures: dict, moves: int, similarity: int, with_transfer: bool) -> None:
     """A fresh app server: start, a new session, slider moves, then the tour twice (cold, then warm)."""
     with server(env) as (url, process, started):
         healthy(url)
@@ -128,19 +129,18 @@ def app_repeat(browser, env: dict, figures: dict, moves: int, similarity: int, w
         wait_idle(process.pid)  # the server has settled (the UMAP warm-up is done): a session on a running server
         figures["app session"].append(new_session(browser, url))
         figures["app slider"] += [move([page], ("ArrowRight", "ArrowLeft")[i % 2])[0] for i in range(moves)]
-        tour_pass(page, figures, 1, similarity, with_scores)
+        tour_pass(page, figures, 1, similarity, with_transfer)
         figures["memory 1"].append(tree_rss_mb(process.pid))
         page.context.close()
         again = browser.new_context(viewport=VIEWPORT).new_page()
-        everything = [again.locator(".st-key-emb_map_after .js-plotly-plot")] + (
-            [again.locator("[data-testid=stDataFrame]")] if with_scores else [])
+        everything = [again.locator(".st-key-emb_map_after .js-plotly-plot"), again.locator("[data-testid=stDataFrame]")]
         start = time.perf_counter()
         again.goto(f"{url}/embeddings")
         waits = [seconds_until(locator) for locator in everything]
         figures["again"].append(None if None in waits else time.perf_counter() - start)
         again.goto(url)
         first_view(again).wait_for(timeout=5 * MINUTE)
-        tour_pass(again, figures, 2, similarity, with_scores)
+        tour_pass(again, figures, 2, similarity, with_transfer)
         figures["memory 2"].append(tree_rss_mb(process.pid))
         again.context.close()
 
@@ -160,7 +160,7 @@ def minimal_repeat(browser, env: dict, figures: dict, moves: int) -> None:
         page.context.close()
 
 
-def measure(repeats: int, moves: int, similarity: int, scores_repeats: int) -> dict[str, list]:
+def measure(repeats: int, moves: int, similarity: int, transfer_repeats: int) -> dict[str, list]:
     """Raw figures: moment name -> seconds (MB for memory) of every repeat; None where a moment never showed."""
     from collections import defaultdict
 
@@ -174,7 +174,7 @@ def measure(repeats: int, moves: int, similarity: int, scores_repeats: int) -> d
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for r in range(repeats):
             figures["load"].append(os.getloadavg()[0])
-            app = lambda: app_repeat(browser, env, figures, moves, similarity, r < scores_repeats)  # noqa: E731
+            app = lambda: app_repeat(browser, env, figures, moves, similarity, r < transfer_repeats)  # noqa: E731
             minimal = lambda: minimal_repeat(browser, env, figures, moves)  # noqa: E731
             for step in ((app, minimal) if r % 2 == 0 else (minimal, app)):  # interleaved, alternating order
                 step()
@@ -237,17 +237,17 @@ def rows(figures: dict[str, list]) -> list[dict]:
 
 
 def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
-    """The tour's rows for `python -m bench`: 5 repeats (3 with quick); scores and transfer cold in repeat 1
-    only when quick (they are minutes while nothing is kept on disk)."""
+    """The tour's rows for `python -m bench`: 5 repeats (3 with quick); with quick the transfer chart is asked
+    for in repeat 1 only (minutes while its results are not kept on disk)."""
     repeats = repeats or (3 if quick else 5)
     figures = measure(repeats, moves=4 if quick else 10, similarity=4 if quick else 10,
-                      scores_repeats=1 if quick else repeats)
+                      transfer_repeats=1 if quick else repeats)
     return rows(figures)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.tour", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats, fewer moves, scores only in repeat 1")
+    parser.add_argument("--quick", action="store_true", help="3 repeats, fewer moves, the transfer chart in repeat 1 only")
     parser.add_argument("--repeats", type=int, help="fresh servers of each kind (default 5, 3 with --quick)")
     args = parser.parse_args()
     from bench.__main__ import table

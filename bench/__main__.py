@@ -1,4 +1,4 @@
-"""Every benchmark, one table: `python -m bench [--quick] [--threads 2]`; also writes bench/results.json.
+"""Every benchmark, one table: `python -m bench [--quick] [--threads 2] [--only tour]`; writes bench/results.json.
 
 Each row: name, figure, unit, the baseline measured in the same run, ratio (figure / baseline) and notes.
 Throughputs (views/s) are better higher, times (s) and memory (MB) lower.
@@ -97,6 +97,12 @@ def app_rows(quick: bool) -> list[dict]:
     return app.run(moves=15 if quick else 50, sessions=5 if quick else 20, server_moves=10 if quick else 30)
 
 
+def tour_rows(quick: bool) -> list[dict]:
+    from bench import tour
+
+    return tour.run(quick)
+
+
 def fmt(value, unit: str) -> str:
     if value is None:
         return "–"
@@ -118,25 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter timings and fewer moves and sessions (~2 min)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                         help="torch and BLAS threads for the library benchmarks (default 2: the app's target machine)")
-    parser.add_argument("--skip", action="append", default=[], choices=["augment", "train", "project", "app"],
-                        help="leave a benchmark out; repeat for more")
+    names = ["augment", "train", "project", "app", "tour"]
+    parser.add_argument("--skip", action="append", default=[], choices=names, help="leave a benchmark out; repeat for more")
+    parser.add_argument("--only", action="append", default=[], choices=names,
+                        help="run only this benchmark (repeat for more), e.g. --only tour: the browser tour alone")
     args = parser.parse_args(argv)
     info = machine(args.threads)
     print(f"{info['cpu']}, {info['cores']} cores ({info['threads']} threads used), torch {info['torch']}, "
           f"streamlit {info['streamlit']}, python {info['python']}, GPU {info['gpu'] or 'none'}, "
           f"load average {info['load_average']}", flush=True)
     steps = {"augment": lambda: augment_rows(args.threads, args.quick), "train": lambda: train_rows(args.threads, args.quick),
-             "project": lambda: project_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick)}
+             "project": lambda: project_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick),
+             "tour": lambda: tour_rows(args.quick)}
     rows, seconds = [], {}
     for name, step in steps.items():
-        if name in args.skip:
+        if name in args.skip or (args.only and name not in args.only):
             continue
         start = time.perf_counter()
         print(f"running {name}…", file=sys.stderr, flush=True)
         rows += step()
         seconds[name] = round(time.perf_counter() - start, 1)
     for row in rows:
-        row["ratio"] = row["figure"] / row["baseline"] if row.get("baseline") else None
+        row["ratio"] = row["figure"] / row["baseline"] if row.get("baseline") and row["figure"] is not None else None
     print(table(rows))
     RESULTS.write_text(json.dumps({"machine": info, "quick": args.quick, "seconds": seconds, "rows": rows}, indent=2) + "\n")
     print(f"\nwritten to {RESULTS} ({', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())})")

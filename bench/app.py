@@ -20,24 +20,39 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-# In the page: the time from the slider's keydown until the views have new pictures and the script is idle.
-ARM = """() => {
-  const views = () => [...document.querySelectorAll('[data-testid=stImage]')]
-    .filter(e => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('view'))
-    .map(e => e.querySelector('img')?.src).join(' ');
-  const idle = () => document.querySelector('[data-test-script-state]')?.getAttribute('data-test-script-state')
-    === 'notRunning' && !document.querySelector('[data-testid=stSkeleton]');
-  const before = views();
+# What "the views" are on the Augmentations page (and on bench/minimal_page.py): the src of every picture whose
+# caption starts with "view"; a move has shown its result when this string has changed.
+VIEWS = """[...document.querySelectorAll('[data-testid=stImage]')]
+  .filter(e => (e.querySelector('[data-testid=stImageCaption]')?.textContent || '').startsWith('view'))
+  .map(e => e.querySelector('img')?.src).join(' ')"""
+
+
+def arm(signature: str | None = VIEWS) -> str:
+    """JS for page.evaluate: time from the next keydown until `signature` (a JS expression of what the user looks
+    at) has changed, or with None until a script run has finished, and the script is idle with every element
+    drawn (no skeleton left). The result lands in window.moveStart / window.moveEnd (ms)."""
+    return f"""() => {{
+  const signature = () => {signature or "null"};
+  const state = () => document.querySelector('[data-test-script-state]')?.getAttribute('data-test-script-state');
+  const idle = () => state() === 'notRunning' && !document.querySelector('[data-testid=stSkeleton]');
+  const before = signature();
+  let ran = false;
   window.moveStart = null; window.moveEnd = null;
-  document.addEventListener('keydown', () => { window.moveStart = performance.now(); }, {once: true, capture: true});
-  const observer = new MutationObserver(() => {
-    if (window.moveStart !== null && idle() && views() !== before) {
+  document.addEventListener('keydown', () => {{ window.moveStart = performance.now(); }}, {{once: true, capture: true}});
+  const observer = new MutationObserver(records => {{
+    if (window.moveStart === null) return;
+    // old values are kept, so a run that starts and ends between two callbacks still counts
+    ran ||= records.some(r => r.attributeName === 'data-test-script-state' && r.oldValue === 'running');
+    if (idle() && ({'ran' if signature is None else 'signature() !== before'})) {{
       window.moveEnd = performance.now();
       observer.disconnect();
-    }
-  });
-  observer.observe(document, {subtree: true, childList: true, attributes: true});
-}"""
+    }}
+  }});
+  observer.observe(document, {{subtree: true, childList: true, attributes: true, attributeOldValue: true,
+                               characterData: true}});
+}}"""
+
+
 SLIDER = "Jitter strength"  # a 0.05 step changes every jittered view, even on 28 px digits
 
 
@@ -95,8 +110,8 @@ def wait_idle(pid: int, quiet: float = 1.0, timeout: float = 90.0) -> None:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str]):
-    """`streamlit run app.py` on a free port; yields (url, process, start time) as soon as it is launched."""
+def server(env: dict[str, str], script: str = "app.py"):
+    """`streamlit run <script>` on a free port; yields (url, process, start time) as soon as it is launched."""
     import socket
 
     with socket.socket() as sock:
@@ -104,7 +119,7 @@ def server(env: dict[str, str]):
         port = sock.getsockname()[1]
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield f"http://localhost:{port}", process, started
@@ -134,16 +149,18 @@ def first_view(page):
     return page.locator("[data-testid=stImage]", has=caption).locator("img").first
 
 
-def move(pages: list, key: str) -> list[float]:
-    """Press `key` on the jitter slider of every page, all at once; each page's keydown-to-new-views seconds."""
-    thumbs = [page.locator("[data-testid=stSlider]", has_text=SLIDER).get_by_role("slider").first for page in pages]
+def move(pages: list, key: str, slider: str = SLIDER, signature: str | None = VIEWS,
+         timeout: float = 300.0) -> list[float]:
+    """Press `key` on the `slider` of every page, all at once; each page's seconds from keydown until its rerun
+    has finished and `signature` (by default the views; None: anything) has changed."""
+    thumbs = [page.locator("[data-testid=stSlider]", has_text=slider).get_by_role("slider").first for page in pages]
     for page, thumb in zip(pages, thumbs):
         thumb.focus()
-        page.evaluate(ARM)
+        page.evaluate(arm(signature))
     for thumb in thumbs:
         thumb.press(key)
     for page in pages:
-        page.wait_for_function("window.moveEnd !== null", timeout=300_000, polling=50)
+        page.wait_for_function("window.moveEnd !== null", timeout=timeout * 1000, polling=50)
     return [page.evaluate("window.moveEnd - window.moveStart") / 1000 for page in pages]
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torchvision
 
 ENCODERS = ("small-cnn", "resnet18")
 CIFAR_STEM_MAX_SIZE = 64  # resnet18 uses the paper's CIFAR-10 stem up to this input side (px)
@@ -76,6 +75,8 @@ def _resnet18(in_channels: int, image_size: int) -> nn.Module:
 
     Up to 64 px it uses the paper's CIFAR-10 stem (App. B.9): conv1 3x3 stride 1, no max-pool.
     """
+    import torchvision  # only ResNet-18 needs it: the small CNN's pages skip its import (seconds on 2 loaded cores)
+
     net = torchvision.models.resnet18(weights=None)
     net.fc = nn.Identity()
     if image_size <= CIFAR_STEM_MAX_SIZE:

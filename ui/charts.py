@@ -40,12 +40,12 @@ def similarity_heatmap(
         marker={"symbol": "square-open", "size": max(6, 360 // n2), "color": "black", "line": {"width": 2}},
         hoverinfo="skip",
     ))
-    size = 1.0
+    images = []
     for k, thumb in enumerate(thumbnails):
-        uri = data_uri(thumb)
-        common = {"source": uri, "sizex": size, "sizey": size, "xanchor": "center", "yanchor": "middle", "layer": "above"}
-        figure.add_layout_image(x=k, y=-1.2, xref="x", yref="y", **common)
-        figure.add_layout_image(x=-1.2, y=k, xref="x", yref="y", **common)
+        common = {"source": data_uri(thumb), "sizex": 1.0, "sizey": 1.0, "xanchor": "center", "yanchor": "middle",
+                  "layer": "above", "xref": "x", "yref": "y"}
+        images += [{"x": k, "y": -1.2, **common}, {"x": -1.2, "y": k, **common}]
+    figure.update_layout(images=images)  # one update: add_layout_image validates the whole layout each call (0.5 s)
     figure.update_xaxes(range=[-1.8, n2 - 0.5], tickvals=list(range(n2)), ticktext=labels, side="top", showgrid=False)
     figure.update_yaxes(range=[n2 - 0.5, -1.8], tickvals=list(range(n2)), ticktext=labels, showgrid=False, scaleanchor="x")
     figure.update_layout(height=640, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)

@@ -1,7 +1,8 @@
 """Compile UMAP once per server process in the background, and keep a page informed until it is ready.
 
 numba compiles umap-learn's functions on first use (15-25 s in a fresh process). app.py starts the
-warm-up when the server starts, so by the time someone opens the Embeddings page UMAP is usually ready;
+warm-up once per server process, right after the first visitor's first page has been drawn (so those
+views never wait for it), and by the time someone opens the Embeddings page UMAP is usually ready;
 until then the page shows PCA and says that UMAP is coming.
 """
 

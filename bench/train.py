@@ -19,7 +19,8 @@ from simclr.data import load_dataset
 from simclr.loss import nt_xent
 from simclr.model import ModelConfig, build_model
 from simclr.optim import build_optimizer
-from simclr.train import TrainConfig, train
+from simclr.loop import train
+from simclr.train_config import TrainConfig
 
 
 class TwoViews(torch.utils.data.Dataset):

@@ -6,8 +6,8 @@ import pytest
 
 from simclr import runs
 from simclr.launch import LOG, command, launch, resume_command
-from simclr.train import TrainConfig
-from simclr.train_cli import build_parser, config_from_args
+from simclr.train_config import TrainConfig
+from simclr.train.cli import build_parser, config_from_args
 
 
 def parsed(argv: list[str]) -> tuple[TrainConfig, str, bool]:

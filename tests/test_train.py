@@ -14,8 +14,9 @@ import torch
 
 from simclr import runs
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
-from simclr.train import ConfigError, TrainConfig, resume_config, train, validate
-from simclr.train_cli import main
+from simclr.loop import train
+from simclr.train_config import ConfigError, TrainConfig, resume_config, validate
+from simclr.train.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--batch-size", "32", "--eval-images", "200", "--eval-every", "2", "--log-every", "1",

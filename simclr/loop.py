@@ -6,7 +6,7 @@
 Each step takes N images from the device-resident uint8 tensor, makes two random views of each on
 the device in one batched call, computes z = g(f(x)) for the 2N views and NT-Xent (Eq. 1) over the
 global batch (every process's views under torchrun), then takes one optimizer step.
-The command line (`python -m simclr.train`) lives in simclr.train_cli; the run folder in simclr.runs.
+The command line (`python -m simclr.train`) lives in simclr.train.cli; the run folder in simclr.runs.
 """
 from __future__ import annotations
 
@@ -27,9 +27,8 @@ from simclr.loss import nt_xent
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from simclr.optim import build_optimizer, learning_rate
 from simclr.probe import KnnProbe, contrastive_accuracy
-from simclr.train_config import RESUMABLE, ConfigError, TrainConfig, check_fits, resume_config, validate
+from simclr.train_config import ConfigError, TrainConfig, check_fits, validate
 
-__all__ = ["RESUMABLE", "ConfigError", "TrainConfig", "resume_config", "train", "validate"]
 NAN_WEIGHTS = "the weights became inf or nan"
 
 
@@ -240,9 +239,3 @@ def _diverged(what: str, step: int, lr: float, run_dir: Path) -> str:
         else "no checkpoint was written"
     return (f"Training diverged: {what} at step {step} (learning rate {lr:.3g}). "
             f"Lower the learning rate or switch to adam; {kept}.")
-
-
-if __name__ == "__main__":
-    from simclr.train_cli import main
-
-    raise SystemExit(main())

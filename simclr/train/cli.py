@@ -26,8 +26,8 @@ from simclr.data import DATASETS, DataError
 from simclr.device import DEVICE_CHOICES
 from simclr.model import ENCODERS, ModelError
 from simclr.optim import OPTIMIZERS
-from simclr.train import RESUMABLE, ConfigError, TrainConfig, resume_config, train, validate
-from simclr.train_config import default_augment
+from simclr.loop import train
+from simclr.train_config import RESUMABLE, ConfigError, TrainConfig, default_augment, resume_config, validate
 
 D = TrainConfig()  # the defaults shown in --help
 

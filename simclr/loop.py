@@ -109,14 +109,15 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     shard = config.batch_size // world.size
     first_step, first_seconds, order, order_epoch = state["step"], state["seconds"], None, -1
     started, paused, last_eval = time.perf_counter(), 0.0, None
-    status, message, row = "failed", "", {}
+    status, message, row, failure = "failed", "", {}, None  # failure: (status, message) seen by rank 0
     try:
         while True:
             seconds = first_seconds + time.perf_counter() - started - paused
-            wants_stop = (should_stop is not None and should_stop()) or (world.main and runs.stop_requested(run_dir))
-            seconds, wants_stop = distributed.agree(seconds, wants_stop, world)
+            wants_stop = (should_stop is not None and should_stop()) or failure is not None \
+                or (world.main and runs.stop_requested(run_dir))
+            seconds, wants_stop = distributed.agree(seconds, wants_stop, world)  # every process stops together
             if wants_stop or state["step"] >= schedule.steps or (config.seconds and seconds >= config.seconds):
-                status = "stopped" if wants_stop else "finished"
+                status, message = failure or ("stopped" if wants_stop else "finished", "")
                 break
             lr = schedule(state["step"], seconds)
             for group in optimizer.param_groups:
@@ -158,14 +159,12 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                 if state["step"] % config.log_every == 0 or "knn" in row:
                     row["loss"] = writer.write_line(row)  # the one host sync, every log_every steps
                     if not math.isfinite(row["loss"]):
-                        status, message = "diverged", writer.diverged(f"the loss became {row['loss']}",
-                                                                       state["step"], lr)
-                        break
-                if state["step"] % config.checkpoint_every == 0:
-                    if not finite_weights(model):
-                        status, message = "diverged", writer.diverged(NAN_WEIGHTS, state["step"], lr)
-                        break
-                    writer.checkpoint(model, resumable(), row)
+                        failure = "diverged", writer.diverged(f"the loss became {row['loss']}", state["step"], lr)
+                if state["step"] % config.checkpoint_every == 0 and failure is None:
+                    if finite_weights(model):
+                        writer.checkpoint(model, resumable(), row)
+                    else:
+                        failure = "diverged", writer.diverged(NAN_WEIGHTS, state["step"], lr)
             yield row
     except GeneratorExit:
         status = "stopped"

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"hidden width of the projection head (default {D.head_hidden})")
     model.add_argument("--head-dim", type=int, metavar="N",
                        help=f"dimension of z; the paper finds it hardly matters (default {D.head_dim})")
+    model.add_argument("--head-norm", action=argparse.BooleanOptionalAction,
+                       help="BatchNorm in the head's hidden layer, as the paper's code (default); the course "
+                       "notebook's head has none")
     loss = parser.add_argument_group("loss and optimisation")
     loss.add_argument("--batch-size", type=int, metavar="N",
                       help="images per step; each has 2N-2 negatives. Larger helps (paper Fig. 9) until the CPU "

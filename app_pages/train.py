@@ -1,42 +1,23 @@
 """Training: start a SimCLR pretraining run, watch it learn, stop and resume it; every run kept on disk."""
 
 import math
-import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
 from app_pages.train_form import train_form
 from simclr import runs
-from simclr.device import resolve_device, training_threads
-from simclr.launch import LOG, command, launch, resume_command
-from simclr.train_config import ConfigError, validate
+from simclr.launch import LOG, busy_runs as busy_on_disk, resume_run, start_run, starting
+from simclr.train_config import ConfigError
 from ui.charts import run_curves
 
 root = runs.default_root()
 
 
-@st.cache_resource
-def launched() -> dict[Path, subprocess.Popen]:
-    """Training processes this server started, by run folder: a run counts as busy before its files exist."""
-    return {}
-
-
 def busy_runs() -> list[str]:
-    """Runs training now: started here and not yet ended, or marked running on disk by a live process."""
-    starting = [
-        path.name for path, process in launched().items()
-        if path.parent == root and process.poll() is None and runs.read_json(path / runs.SUMMARY).get("status", "running") == "running"
-    ]
-    on_disk = [run.name for run in runs.list_runs(root) if run.status == "running"]
-    return sorted(set(starting) | set(on_disk))
-
-
-def start(argv: list[str], run_dir: Path) -> None:
-    launched()[run_dir] = launch(argv, run_dir)
-    st.session_state["train_watch"] = run_dir.name
+    """Runs training or starting now, read from their folders (any process, any server)."""
+    return busy_on_disk(root)
 
 
 def delete(name: str) -> None:
@@ -70,7 +51,7 @@ def live_view(name: str) -> None:
     """The watched run: status, progress, time left, speed and curves, read from its folder."""
     run_dir = root / name
     if not (run_dir / runs.CONFIG).is_file():
-        if run_dir in launched() and launched()[run_dir].poll() is None:
+        if starting(run_dir):
             st.info(f"Starting {name}: loading the data and building the model…", icon=":material/hourglass_top:")
         else:
             log = run_dir / LOG
@@ -114,8 +95,8 @@ def live_view(name: str) -> None:
             if busy_runs():
                 st.warning(f"{busy_runs()[0]} is training; one run at a time on this machine.")
             else:
-                runs.clear_stop(run_dir)
-                start(resume_command(run_dir, more), run_dir)
+                resume_run(run_dir, more)
+                st.session_state["train_watch"] = run_dir.name
                 st.rerun()
 
 
@@ -132,18 +113,16 @@ with form:
         try:
             if busy_runs():
                 raise ConfigError(f"{busy_runs()[0]} is training on this machine; stop it or let it finish first.")
-            device = resolve_device(config.device)
-            config = replace(config, threads=training_threads(device) if device.type == "cpu" else None)
-            validate(config)
             run_name = name.strip() or f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
             if Path(run_name).name != run_name or run_name.startswith("."):
                 raise ConfigError("A run name is a plain folder name: no slashes, and not starting with a dot.")
             if (root / run_name).exists():
                 raise ConfigError(f"A run called {run_name} exists already; choose another name.")
+            start_run(config, root / run_name)  # validates; threads: the CLI's default (training_threads)
         except (ConfigError, ValueError) as error:
             st.error(str(error))
         else:
-            start(command(config, root / run_name), root / run_name)
+            st.session_state["train_watch"] = run_name
 
 all_runs = runs.list_runs(root)
 watch = st.session_state.get("train_watch") or (busy_runs() or [r.name for r in all_runs] or [None])[0]

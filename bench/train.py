@@ -7,6 +7,8 @@ torchvision.transforms.v2 in a Dataset, collated by a DataLoader (in the trainin
 num_workers=0, in one worker process with num_workers=1). Run: python -m bench.train --threads 2
 """
 import argparse
+import json
+import multiprocessing
 import tempfile
 import time
 from dataclasses import replace
@@ -19,7 +21,8 @@ from simclr.data import load_dataset
 from simclr.loss import nt_xent
 from simclr.model import ModelConfig, build_model
 from simclr.optim import build_optimizer
-from simclr.train import TrainConfig, train
+from simclr.loop import train
+from simclr.train_config import TrainConfig
 
 
 class TwoViews(torch.utils.data.Dataset):
@@ -80,6 +83,38 @@ def project_views_per_second(config: TrainConfig, seconds: float) -> float:
     with tempfile.TemporaryDirectory() as folder:
         rows = list(train(replace(config, seconds=seconds), Path(folder) / "bench"))
     return rows[-1]["views_per_second"]
+
+
+def learning(seconds: float = 60.0) -> dict:
+    """The default run (TrainConfig(), the app's and the CLI's thread count) for `seconds`: its summary.json.
+
+    knn_after (kNN of h after training) and knn_pixels (kNN on raw pixels, the baseline) are measured
+    by the run itself on the same images, so they compare like with like.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in train(TrainConfig(seconds=seconds), Path(folder) / "learn"):
+            pass
+        return json.loads((Path(folder) / "learn" / "summary.json").read_text())
+
+
+def _spin(stop) -> None:
+    """A CPU-bound neighbour: what another user's job does to the training process."""
+    x = 0
+    while not stop.is_set():
+        x += 1
+
+
+def contended_views_per_second(threads: int, seconds: float) -> float:
+    """simclr.train's views/s with `threads` threads while one CPU-bound process runs beside it."""
+    stop = multiprocessing.Event()
+    neighbour = multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
+    neighbour.start()
+    try:
+        return project_views_per_second(TrainConfig(threads=threads, eval_every=10**9, checkpoint_every=10**9),
+                                        seconds)
+    finally:
+        stop.set()
+        neighbour.join()
 
 
 def run(threads: int = 2, seconds: float = 10.0) -> list[dict]:

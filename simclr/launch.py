@@ -1,58 +1,71 @@
-"""Start pretraining in a background process, as the app does: the same `python -m simclr.train` a person types.
+"""Start pretraining in a background process, as the app does: `python -m simclr.train` reading one config file.
 
-A run started this way outlives a browser refresh; the app follows it through its run folder
-(simclr.runs.read_metrics, list_runs) and stops it with simclr.runs.request_stop.
+    start_run(config, run_dir)      # writes run_dir/launch.json (config.json's shape), starts the process
+    resume_run(run_dir, seconds=30)
+    busy_runs(root)                 # read from disk: starting (launch.json, live launcher pid) or running
+
+A run started this way outlives a browser refresh and the server; the app follows it through its run
+folder (simclr.runs.read_metrics, list_runs) and stops it with simclr.runs.request_stop.
 """
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
-from dataclasses import fields
 from pathlib import Path
 
-from simclr.augment import PRESETS
-from simclr.train_config import TrainConfig
+from simclr import runs
+from simclr.train_config import TrainConfig, validate
 
 LOG = "train.log"  # the process's output (progress bar, messages), inside the run folder
+REQUEST = "launch.json"  # the settings the process was started with: TrainConfig.to_dict(), as config.json
+PROCESS = "launch.pid.json"  # {"pid": ...} of the started process, for busy_runs before summary.json exists
 
 
-def command(config: TrainConfig, run_dir: Path) -> list[str]:
-    """The command line that trains `config` into `run_dir`: every setting that differs from the defaults."""
-    default, flags = TrainConfig(), []
-    for f in fields(TrainConfig):
-        value = getattr(config, f.name)
-        if f.name in ("preset", "augment") or value is None:
-            continue
-        if f.name == "amp":
-            flags += [] if value else ["--no-amp"]
-        elif value != getattr(default, f.name) or f.name == "seconds":
-            flags += [f"--{f.name.replace('_', '-')}", str(value)]
-    augment, preset = config.augment_config(), PRESETS[config.preset]
-    changed = [f.name for f in fields(augment) if getattr(augment, f.name) != getattr(preset, f.name)]
-    flags += ["--preset", config.preset]
-    for name in changed:
-        value = getattr(augment, name)
-        flags += ["--aug", f"{name}={','.join(map(str, value)) if isinstance(value, tuple) else value}"]
-    return [sys.executable, "-m", "simclr.train", *flags, "--out", str(run_dir)]
+def start_run(config: TrainConfig, run_dir: Path) -> subprocess.Popen:
+    """Validate `config` (ConfigError), write it to run_dir/launch.json and train it in the background."""
+    validate(config)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    runs.write_json(run_dir / REQUEST, config.to_dict())
+    return _launch([sys.executable, "-m", "simclr.train", "--config", str(run_dir / REQUEST),
+                    "--out", str(run_dir)], run_dir)
 
 
-def resume_command(run_dir: Path, seconds: float | None = None) -> list[str]:
-    """The command line that continues `run_dir` from its last checkpoint, for `seconds` more (else what is left)."""
-    return [sys.executable, "-m", "simclr.train", "--resume", str(run_dir),
-            *(["--seconds", str(seconds)] if seconds is not None else [])]
+def resume_run(run_dir: Path, seconds: float | None = None) -> subprocess.Popen:
+    """Continue `run_dir` from its last checkpoint for `seconds` more (else what is left of its budget)."""
+    return _launch([sys.executable, "-m", "simclr.train", "--resume", str(run_dir),
+                    *(["--seconds", str(seconds)] if seconds is not None else [])], Path(run_dir))
 
 
-def launch(argv: list[str], run_dir: Path) -> subprocess.Popen:
+def _launch(argv: list[str], run_dir: Path) -> subprocess.Popen:
     """Run `argv` in the background, output to run_dir/train.log; a thread reaps it when it ends.
 
     Reaping matters: an ended child that nobody waits for stays in the process table, and its pid
     would look alive to simclr.runs.is_running.
     """
-    run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    runs.clear_stop(run_dir)
     with open(run_dir / LOG, "ab") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True)  # a Ctrl-C meant for the server does not reach it
+    runs.write_json(run_dir / PROCESS, {"pid": process.pid})
     threading.Thread(target=process.wait, daemon=True).start()
     return process
+
+
+def starting(run_dir: Path) -> bool:
+    """Whether a process started here is alive and has not yet written its run status (loading data, ...)."""
+    run_dir = Path(run_dir)
+    pid = runs.read_json(run_dir / PROCESS).get("pid")
+    written = runs.read_json(run_dir / runs.SUMMARY).get("pid")  # a resumed run's old summary has the old pid
+    return isinstance(pid, int) and runs.pid_alive(pid) and written != pid
+
+
+def busy_runs(root: Path) -> list[str]:
+    """Names of the runs under `root` that are training now or starting, read from their folders."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and (runs.is_running(p) or ((p / PROCESS).is_file() and starting(p))))

@@ -31,6 +31,7 @@ class ModelConfig:
     image_size: int = 28  # input side in px; resnet18 switches to the CIFAR stem at <= 64 px (paper App. B.9)
     head_hidden: int = 512  # width of g(.)'s hidden layer (the reference code uses the width of h: 2048 for ResNet-50)
     head_dim: int = 128  # dimension of z; the paper's default (Sec. 2.3; Fig. 8: the size hardly matters)
+    head_norm: bool = True  # BatchNorm after g's hidden layer, as the reference code; the course notebook has none
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
@@ -93,8 +94,8 @@ class SimCLRModel(nn.Module):
 
     Inputs are standardised inside as (x - 0.5) / 0.25, so augmentation outputs go in directly.
     g is Sec. 2.1's two-layer MLP z = W2 ReLU(W1 h) with BatchNorm after W1, as in the reference
-    implementation (google-research/simclr) and lightly's SimCLRProjectionHead. BatchNorm needs
-    batches of 2 or more in training mode.
+    implementation (google-research/simclr) and lightly's SimCLRProjectionHead (head_norm=False: without
+    it, as the course notebook). BatchNorm needs batches of 2 or more in training mode.
     """
 
     def __init__(self, config: ModelConfig):
@@ -106,12 +107,9 @@ class SimCLRModel(nn.Module):
         else:
             self.encoder = _resnet18(config.in_channels, config.image_size)
             self.feature_dim = 512
-        self.head = nn.Sequential(
-            nn.Linear(self.feature_dim, config.head_hidden, bias=False),  # BN's shift replaces the bias
-            nn.BatchNorm1d(config.head_hidden),
-            nn.ReLU(inplace=True),
-            nn.Linear(config.head_hidden, config.head_dim),
-        )
+        hidden = [nn.Linear(self.feature_dim, config.head_hidden, bias=False), nn.BatchNorm1d(config.head_hidden)] \
+            if config.head_norm else [nn.Linear(self.feature_dim, config.head_hidden)]  # BN's shift replaces the bias
+        self.head = nn.Sequential(*hidden, nn.ReLU(inplace=True), nn.Linear(config.head_hidden, config.head_dim))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """h = f(x): the representation used downstream. x (B, C, H, W) in [0, 1] -> (B, feature_dim)."""
@@ -174,6 +172,8 @@ def save_checkpoint(path: str | os.PathLike, model: SimCLRModel, extra: dict | N
 
 def _config_from(raw: object, path: Path) -> ModelConfig:
     names = {f.name for f in fields(ModelConfig)}
+    if isinstance(raw, dict) and "head_norm" not in raw:
+        raw = raw | {"head_norm": True}  # checkpoints from before head_norm existed all had the BatchNorm head
     if not isinstance(raw, dict) or set(raw) != names:
         raise ModelError(f"{path} has no valid model configuration; it was not written by SimCLR Playground.")
     try:

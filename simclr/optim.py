@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -13,16 +14,20 @@ def default_lr(optimizer: str, batch_size: int) -> float:
     return 1e-3 if optimizer == "adam" else 0.3 * batch_size / 256
 
 
-def build_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    """`name` in OPTIMIZERS. Biases and norm layers get no weight decay and, under LARS, no trust ratio (paper B.1)."""
+def build_optimizer(model: torch.nn.Module, name: str, lr: float, weight_decay: float,
+                    fused: bool = False) -> torch.optim.Optimizer:
+    """`name` in OPTIMIZERS. Biases and norm layers get no weight decay and, under LARS, no trust ratio (paper B.1).
+
+    fused: PyTorch's one-kernel Adam / SGD step (CUDA; the caller decides).
+    """
     decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
     plain = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
     groups = [{"params": decay, "weight_decay": weight_decay, "lars": True},
               {"params": plain, "weight_decay": 0.0, "lars": False}]
     if name == "adam":
-        return torch.optim.Adam(groups, lr=lr)
+        return torch.optim.Adam(groups, lr=lr, fused=fused or None)
     if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9)
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, fused=fused or None)
     if name == "lars":
         return LARS(groups, lr=lr)
     raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}.")
@@ -66,3 +71,42 @@ def learning_rate(base: float, progress: float, warmup: float) -> float:
         return base * progress / warmup
     done = (progress - warmup) / max(1.0 - warmup, 1e-12)
     return base * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+
+
+RESUME_FLOOR = 0.1  # a run resumed after its rate reached ~0 warms down again from this fraction of the peak
+
+
+@dataclass
+class Schedule:
+    """The learning rate over a run's budget: `learning_rate` against the fraction of the budget used.
+
+    The fraction is the larger of seconds / budget seconds and step / budget steps. A run resumed with a
+    larger budget would otherwise jump back up the stretched cosine; `extend` instead starts a warm-down:
+    a cosine from the rate reached (at least RESUME_FLOOR x peak) to 0 over what is left of the new budget.
+    """
+
+    base: float  # peak learning rate
+    warmup: float  # fraction of the first budget with a linear ramp
+    seconds: float | None  # time budget, or None
+    steps: float  # step budget, math.inf when there is none
+    warm_down: list | None = None  # [step, seconds, lr] where a warm-down began, after a resume; None before
+
+    def fraction(self, step: int, seconds: float, start: tuple = (0, 0.0)) -> float:
+        """Share of the budget from `start` (step, seconds) used at (step, seconds), in [0, 1]."""
+        by_time = (seconds - start[1]) / max(self.seconds - start[1], 1e-9) if self.seconds else 0.0
+        by_steps = (step - start[0]) / max(self.steps - start[0], 1e-9)
+        return min(max(by_time, by_steps, 0.0), 1.0)
+
+    def __call__(self, step: int, seconds: float) -> float:
+        if self.warm_down is None:
+            return learning_rate(self.base, self.fraction(step, seconds), self.warmup)
+        start_step, start_seconds, start_lr = self.warm_down
+        done = self.fraction(step, seconds, (start_step, start_seconds))
+        return start_lr * 0.5 * (1.0 + math.cos(math.pi * done))
+
+    def extend(self, seconds: float | None, steps: float, at_step: int, at_seconds: float) -> Schedule:
+        """This schedule for a larger budget, resumed at (at_step, at_seconds): a warm-down from the rate reached."""
+        if (seconds, steps) == (self.seconds, self.steps):
+            return self
+        start_lr = max(self(at_step, at_seconds), RESUME_FLOOR * self.base)
+        return Schedule(self.base, self.warmup, seconds, steps, [at_step, at_seconds, start_lr])

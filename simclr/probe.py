@@ -12,10 +12,13 @@ from simclr.loss import logits
 
 
 @torch.no_grad()
-def contrastive_accuracy(z1: torch.Tensor, z2: torch.Tensor) -> float:
-    """Fraction of the 2N views whose most similar other view is their positive (z1, z2: (N, D))."""
+def contrastive_accuracy(z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """Fraction of the 2N views whose most similar other view is their positive (z1, z2: (N, D)), a 0-dim tensor.
+
+    A tensor on z's device, so the training step need not wait for the device to read it.
+    """
     anchor_logits, positive = logits(z1.detach(), z2.detach(), 1.0)  # (2N, 2N), (2N,)
-    return (anchor_logits.argmax(1) == positive).float().mean().item()
+    return (anchor_logits.argmax(1) == positive).float().mean()
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """What a pretraining run does (`TrainConfig`): checked before any work starts, stored as config.json, resumed."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
@@ -9,7 +9,7 @@ import torch
 from simclr import runs
 from simclr.augment import PRESETS, AugmentConfig
 from simclr.data import DATASETS
-from simclr.device import DEVICE_CHOICES
+from simclr.device import DEVICE_CHOICES, PRECISIONS
 from simclr.model import ENCODERS
 from simclr.optim import OPTIMIZERS, default_lr
 
@@ -21,15 +21,11 @@ class ConfigError(ValueError):
 # Tuned on mnist-5k with small-cnn, batch 256, tau 0.5, 900 steps (~60 s on 2 CPU cores); kNN accuracy of h on
 # the 1,000 test digits (raw pixels: 0.948). Adam lr 1e-3: 0.946, 3e-3: 0.961, 1e-2: 0.968 (seeds 0 and 1), 2e-2: 0.958.
 MNIST_ADAM_LR = 1e-2
-DIGIT_VIEWS = {
-    "flip": False,  # a mirrored digit is another shape: flips cost 0.012 (0.934 against 0.946 at lr 1e-3)
-    "crop_scale": (0.2, 1.0),  # 8% of 28 px holds a stroke or two: (0.08, 1) gives 0.952 at lr 1e-2, (0.3, 1) worse
-}
 
 
-def default_augment(dataset: str) -> dict:
-    """The preset overrides that suit `dataset`: DIGIT_VIEWS for mnist-5k; the preset as it is for photographs."""
-    return dict(DIGIT_VIEWS) if dataset == "mnist-5k" else {}
+def default_preset(dataset: str) -> str:
+    """The augmentation preset a dataset starts from: "digits" (paper-cifar adjusted for 28 px digits) on mnist-5k."""
+    return "digits" if dataset == "mnist-5k" else "paper-cifar"
 
 
 @dataclass
@@ -44,6 +40,7 @@ class TrainConfig:
     encoder: str = "small-cnn"  # f(.): small-cnn, ~8,000 views/s on 2 CPU cores; resnet18, the paper's CIFAR net
     head_hidden: int = 512  # hidden width of the projection head g(.)
     head_dim: int = 128  # dimension of z, the paper's default (Fig. 8: it hardly matters)
+    head_norm: bool = True  # BatchNorm in g's hidden layer (reference code); the course notebook's head has none
     batch_size: int = 256  # N images per step, 2N views; with torchrun the global batch over all processes
     temperature: float = 0.5  # tau of Eq. 1; 0.5 is the paper's CIFAR-10 choice for batches of a few hundred
     optimizer: str = "adam"  # adam: forgiving at small batches; sgd; lars: the paper's, for batches of thousands
@@ -53,12 +50,14 @@ class TrainConfig:
     seconds: float | None = 60.0  # training-time budget; evaluation pauses the clock
     epochs: float | None = None  # passes over the training images (drop_last batches)
     max_steps: int | None = None  # hard cap on steps, for quick tests
-    preset: str = "paper-cifar"  # augmentation preset of simclr.augment.PRESETS the overrides start from
-    augment: dict | None = None  # AugmentConfig fields replacing the preset's; None: default_augment(dataset)
+    preset: str | None = None  # augmentation preset (simclr.augment.PRESETS); None: default_preset(dataset)
+    augment: dict = field(default_factory=dict)  # AugmentConfig fields replacing the preset's
     seed: int = 0  # initial weights, batch order and augmentations all follow from it
     device: str = "auto"  # auto: CUDA, then Apple MPS, then CPU
-    threads: int | None = None  # CPU threads; None: all cores. The app passes cores - 1: a contended core stalls all
-    amp: bool = True  # mixed precision on CUDA (bf16, or fp16 with loss scaling); ignored elsewhere
+    threads: int | None = None  # CPU threads; None: simclr.device.training_threads (half the cores, 1 on 2 cores)
+    precision: str = "auto"  # auto: bf16 (or fp16) autocast on CUDA, float32 elsewhere; bf16; fp32
+    channels_last: bool | None = None  # NHWC tensors; None: on CUDA (small-cnn always runs channels_last)
+    compile: bool = False  # torch.compile the model; compiling takes tens of seconds, so it pays on long GPU runs
     eval_every: int = 200  # steps between kNN checks on held-out labelled images (where labels exist)
     knn_k: int = 20  # neighbours that vote in the kNN check (DINO's default)
     eval_images: int = 5000  # at most this many labelled images each as kNN memory and as queries
@@ -66,8 +65,10 @@ class TrainConfig:
     checkpoint_every: int = 500  # steps between last.pt saves; a stop or the end always saves
 
     def __post_init__(self):
+        if self.preset is None:
+            self.preset = default_preset(self.dataset)
         if self.augment is None:
-            self.augment = default_augment(self.dataset)
+            self.augment = {}
         if self.lr is None:
             tuned = self.optimizer == "adam" and self.dataset == "mnist-5k"
             self.lr = MNIST_ADAM_LR if tuned else default_lr(self.optimizer, self.batch_size)
@@ -84,6 +85,8 @@ class TrainConfig:
     def from_dict(cls, raw: dict) -> TrainConfig:
         """Inverse of to_dict (JSON lists back to tuples); unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
+        if raw.get("amp") is False and "precision" not in raw:  # config.json from before `precision`
+            raw = raw | {"precision": "fp32"}
         values = {k: v for k, v in raw.items() if k in names}
         values["augment"] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.get("augment", {}).items()}
         return cls(**values)
@@ -96,7 +99,7 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(message)
 
     choices = {"dataset": DATASETS, "encoder": ENCODERS, "optimizer": OPTIMIZERS, "preset": PRESETS,
-               "device": DEVICE_CHOICES}
+               "device": DEVICE_CHOICES, "precision": PRECISIONS}
     for name, allowed in choices.items():
         value = getattr(config, name)
         need(value in allowed, f"Unknown {name} {value!r}; choose one of {', '.join(allowed)}.")
@@ -137,15 +140,16 @@ def check_fits(config: TrainConfig, images: int, processes: int) -> None:
 
 
 RESUMABLE = (  # what a resumed run may change; the rest must fit the checkpoint
-    "seconds", "epochs", "max_steps", "device", "threads", "amp", "eval_every", "log_every", "checkpoint_every")
+    "seconds", "epochs", "max_steps", "device", "threads", "precision", "channels_last", "compile", "eval_every",
+    "log_every", "checkpoint_every")
 
 
 def resume_config(run_dir: Path, *, seconds: float | None = None, epochs: float | None = None,
                   max_steps: int | None = None, **changes) -> TrainConfig:
     """A run's config for `train(..., resume=True)`: a budget given here counts from its last checkpoint.
 
-    Without one the run gets what is left of its old budget. `changes` may set device, threads, amp
-    and the eval/log/checkpoint intervals; anything else would not fit the checkpoint.
+    Without one the run gets what is left of its old budget. `changes` may set device, threads, precision,
+    channels_last, compile and the eval/log/checkpoint intervals; anything else would not fit the checkpoint.
     """
     run_dir = Path(run_dir)
     saved = runs.read_json(run_dir / runs.CONFIG)

@@ -19,7 +19,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from simclr.data import DataError, load_dataset, load_uploads
-from simclr.train_cli import main
+from simclr.train.cli import main
 from simclr.train_config import TrainConfig
 from image_files import encode, png_claiming, zipped
 

@@ -102,7 +102,8 @@ def test_checkpoint_is_readable_with_weights_only(tmp_path):
     save_checkpoint(path, build_model(ModelConfig(), seed=0), {"note": "x"})
     payload = torch.load(path, weights_only=True)
     assert payload["model_config"] == {
-        "encoder": "small-cnn", "in_channels": 1, "image_size": 28, "head_hidden": 512, "head_dim": 128
+        "encoder": "small-cnn", "in_channels": 1, "image_size": 28, "head_hidden": 512, "head_dim": 128,
+        "head_norm": True,
     }
 
 
@@ -150,3 +151,17 @@ def test_unreadable_files_are_model_errors(tmp_path):
     for path in (garbage, truncated, tensor, bad_config, wrong_weights, tmp_path / "missing.pt"):
         with pytest.raises(ModelError, match=path.name):
             load_checkpoint(path)
+
+
+def test_the_course_head_has_no_batchnorm_and_old_checkpoints_still_load(tmp_path):
+    """Unit 7.7's head is Linear-ReLU-Linear (512-512-256); a checkpoint written before head_norm existed loads."""
+    course = build_model(ModelConfig("resnet18", 3, 32, head_hidden=512, head_dim=256, head_norm=False))
+    assert [type(m).__name__ for m in course.head] == ["Linear", "ReLU", "Linear"]
+    assert [tuple(m.weight.shape) for m in course.head if isinstance(m, torch.nn.Linear)] == [(512, 512), (256, 512)]
+    model = build_model(ModelConfig(), seed=0)
+    save_checkpoint(tmp_path / "old.pt", model)
+    payload = torch.load(tmp_path / "old.pt", weights_only=True)
+    del payload["model_config"]["head_norm"]
+    torch.save(payload, tmp_path / "old.pt")
+    loaded, _ = load_checkpoint(tmp_path / "old.pt")
+    assert loaded.config.head_norm and isinstance(loaded.head[1], torch.nn.BatchNorm1d)

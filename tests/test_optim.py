@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from simclr.optim import LARS, build_optimizer, default_lr, learning_rate
+from simclr.optim import LARS, RESUME_FLOOR, Schedule, build_optimizer, default_lr, learning_rate
 
 
 @pytest.mark.parametrize("progress, expected", [
@@ -105,3 +105,32 @@ def test_biases_and_norm_layers_get_no_weight_decay(name, kind):
     assert decayed == expected
     assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(model.parameters()))
     assert math.isclose(optimizer.param_groups[0]["lr"], 0.1)
+
+
+def cosine(start: float, done: float) -> float:
+    """Reference warm-down written out: start * (1 + cos(pi * done)) / 2."""
+    return start * (1 + math.cos(math.pi * done)) / 2
+
+
+def test_resuming_with_more_seconds_warms_down_from_the_rate_reached_never_back_up():
+    first = Schedule(base=1.0, warmup=0.1, seconds=100.0, steps=math.inf)
+    stopped_at = first(300, 50.0)  # stopped half way: 0.5 * (1 + cos(pi * 0.4 / 0.9))
+    assert stopped_at == pytest.approx(cosine(1.0, 40 / 90))
+    resumed = first.extend(seconds=150.0, steps=math.inf, at_step=300, at_seconds=50.0)  # 100 s more
+    rates = [resumed(300 + i, 50.0 + i) for i in range(0, 101, 5)]
+    assert rates[0] == pytest.approx(stopped_at) and rates[-1] == pytest.approx(0.0, abs=1e-12)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))  # no jump back up the stretched cosine
+    assert resumed(350, 100.0) == pytest.approx(cosine(stopped_at, 0.5))
+    # the stretched schedule it replaces would have jumped up to the rate of a third of the way
+    assert learning_rate(1.0, 50 / 150, 0.1) > stopped_at > rates[1]
+
+
+def test_a_finished_run_resumed_warms_down_from_the_floor_and_an_unchanged_budget_keeps_its_schedule():
+    first = Schedule(base=0.01, warmup=0.05, seconds=None, steps=1000)
+    assert first(1000, 0.0) == pytest.approx(0.0, abs=1e-12)
+    again = first.extend(seconds=None, steps=1500, at_step=1000, at_seconds=60.0)
+    assert again(1000, 60.0) == pytest.approx(RESUME_FLOOR * 0.01)
+    assert again(1250, 90.0) == pytest.approx(cosine(RESUME_FLOOR * 0.01, 0.5))
+    assert first.extend(seconds=None, steps=1000, at_step=400, at_seconds=20.0) is first
+    twice = again.extend(seconds=None, steps=2000, at_step=1500, at_seconds=99.0)  # a second resume, same rule
+    assert twice(1500, 99.0) == pytest.approx(RESUME_FLOOR * 0.01) and twice(2000, 120.0) == pytest.approx(0.0)

@@ -3,7 +3,8 @@ import threading
 import time
 
 from simclr import runs
-from simclr.train import TrainConfig, train
+from simclr.loop import train
+from simclr.train_config import TrainConfig
 
 
 def test_a_starting_run_never_reads_as_failed(tmp_path):

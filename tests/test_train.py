@@ -14,8 +14,9 @@ import torch
 
 from simclr import runs
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
-from simclr.train import ConfigError, TrainConfig, resume_config, train, validate
-from simclr.train_cli import main
+from simclr.loop import train
+from simclr.train_config import ConfigError, TrainConfig, resume_config, validate
+from simclr.train.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--batch-size", "32", "--eval-images", "200", "--eval-every", "2", "--log-every", "1",
@@ -220,3 +221,25 @@ def test_a_run_without_labels_keeps_the_lowest_loss_as_best(tmp_path):
     summary = runs.read_json(tmp_path / "p" / runs.SUMMARY)
     assert summary["status"] == "finished" and "knn_after" not in summary and "knn" not in rows[-1]
     assert summary["best_metric"] == "loss" and (tmp_path / "p" / runs.BEST).exists()
+
+
+@pytest.mark.parametrize("changes", [
+    dict(precision="bf16"),  # bf16 autocast on the CPU: the path a GPU run takes, at least run
+    dict(encoder="resnet18", channels_last=True, subset=32, batch_size=16),
+])
+def test_the_gpu_code_paths_run_on_the_cpu(changes, tmp_path):
+    rows = list(train(tiny_config(max_steps=3, **changes), tmp_path / "run"))
+    summary = runs.read_json(tmp_path / "run" / runs.SUMMARY)
+    assert len(rows) == 3 and summary["status"] == "finished" and math.isfinite(summary["final_loss"])
+
+
+def test_resume_with_more_seconds_continues_the_rate_downwards(tmp_path):
+    run_dir = tmp_path / "more"
+    for _ in train(tiny_config(max_steps=20, warmup=0.0), run_dir):
+        pass
+    before = [row["lr"] for row in runs.read_metrics(run_dir)]
+    for _ in train(resume_config(run_dir, max_steps=20), run_dir, resume=True):
+        pass
+    after = [row["lr"] for row in runs.read_metrics(run_dir)][len(before):]
+    assert len(after) == 20 and after[0] <= 0.1 * before[0] + 1e-12  # from the floor, not back to the peak
+    assert all(a >= b for a, b in zip(after, after[1:]))

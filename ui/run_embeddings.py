@@ -91,7 +91,7 @@ def encoders(checkpoint: Checkpoint, device: str) -> tuple[SimCLRModel, SimCLRMo
     """
     config = checkpoint.config()
     _, channels, side, _ = run_images(config).images.shape
-    expect = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim)
+    expect = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim, config.head_norm)
     trained, extra = load_checkpoint(checkpoint.path, expect=expect)
     random = build_model(trained.config, seed=config.seed)
     return random.to(device).eval(), trained.to(device).eval(), extra

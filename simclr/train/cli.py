@@ -23,11 +23,12 @@ from tqdm import tqdm
 from simclr import runs
 from simclr.augment import PRESETS, AugmentConfig
 from simclr.data import DATASETS, DataError
-from simclr.device import DEVICE_CHOICES
+from simclr.device import DEVICE_CHOICES, PRECISIONS
 from simclr.model import ENCODERS, ModelError
 from simclr.optim import OPTIMIZERS
-from simclr.train import RESUMABLE, ConfigError, TrainConfig, resume_config, train, validate
-from simclr.train_config import default_augment
+from simclr.loop import train
+from simclr.recipes import RECIPES
+from simclr.train_config import RESUMABLE, ConfigError, TrainConfig, default_preset, resume_config
 
 D = TrainConfig()  # the defaults shown in --help
 
@@ -39,7 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics.jsonl, summary.json, last.pt and best.pt. Flags left out take TrainConfig's defaults.",
         epilog="Stop a run with Ctrl-C or SIGTERM, or by creating the file STOP in its folder: it finishes the "
         "step, saves last.pt and can be resumed. Under torchrun every process takes batch-size / nproc images of "
-        "each step, and the loss sees the negatives of all of them, as the paper's global batch.")
+        "each step, and the loss sees the negatives of all of them, as the paper's global batch. On GPUs "
+        "BatchNorm is synchronised over the processes (the paper's global BN, Sec. 2.2); on the CPU each "
+        "process normalises over its own shard, where both views of an image sit, so BatchNorm can leak "
+        "which views are a pair and the loss gets easier than it should (paper Sec. 2.2): prefer one process "
+        "on a CPU.")
+    parser.add_argument("--recipe", choices=list(RECIPES),
+                        help="start from a named recipe; flags given after it change it. " + " ".join(
+                            f"'{name}': {recipe.note}".replace("%", "%%") for name, recipe in RECIPES.items()))
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="read the settings from a config.json-shaped file (as the app writes); other "
+                        "flags change them")
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", choices=list(DATASETS), help=f"images to learn from (default {D.dataset})")
     data.add_argument("--split", help="stl10: 'unlabeled' trains on its 100,000 unlabelled images (default train)")
@@ -56,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"hidden width of the projection head (default {D.head_hidden})")
     model.add_argument("--head-dim", type=int, metavar="N",
                        help=f"dimension of z; the paper finds it hardly matters (default {D.head_dim})")
+    model.add_argument("--head-norm", action=argparse.BooleanOptionalAction,
+                       help="BatchNorm in the head's hidden layer, as the paper's code (default); the course "
+                       "notebook's head has none")
     loss = parser.add_argument_group("loss and optimisation")
     loss.add_argument("--batch-size", type=int, metavar="N",
                       help="images per step; each has 2N-2 negatives. Larger helps (paper Fig. 9) until the CPU "
@@ -81,8 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="at most this many steps (quick tests). With --resume: steps more")
     aug = parser.add_argument_group("augmentation")
     aug.add_argument("--preset", choices=list(PRESETS),
-                     help=f"views as in the paper or the course (default {D.preset}, for mnist-5k with "
-                     f"{default_augment('mnist-5k')}; a preset given here is used as it is)")
+                     help=f"views as in the paper or the course (default: {default_preset('mnist-5k')} on mnist-5k, "
+                     f"paper-cifar elsewhere; digits is paper-cifar without flips and with crops of at least 20%%)")
     aug.add_argument("--aug", action="append", metavar="KEY=VALUE",
                      help="change one AugmentConfig field, e.g. crop_scale=0.2,1 or jitter=false; repeat for more. "
                      "Fields: " + ", ".join(f.name for f in fields(AugmentConfig)))
@@ -96,10 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"weights, batch order and views all follow from it (default {D.seed})")
     run.add_argument("--device", choices=DEVICE_CHOICES, help="auto picks CUDA, then Apple MPS, then the CPU")
     run.add_argument("--threads", type=int, metavar="N",
-                     help="CPU threads (default all cores). On a busy machine use fewer than the cores: PyTorch's "
-                     "threads wait for each other, and one contended core can slow every step tenfold")
-    run.add_argument("--no-amp", dest="amp", action="store_false",
-                     help="full float32 on CUDA (default: mixed precision)")
+                     help="CPU threads (default: half the cores, at most 8; 1 on a 2-core machine; the app uses "
+                     "the same). PyTorch's threads wait for each other after every operator, so one thread "
+                     "whose core is busy stalls them all: on 2 busy cores 2 threads made 0.16x the views/s of 1")
+    run.add_argument("--precision", choices=PRECISIONS,
+                     help="auto: bf16 (or fp16) autocast on CUDA, float32 elsewhere; bf16 also on the CPU "
+                     "(pays only with AMX); fp32 (default auto)")
+    run.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
+                     help="NHWC tensors for the convolutions (default: on CUDA; small-cnn always uses them)")
+    run.add_argument("--compile", action="store_true",
+                     help="torch.compile the model: tens of seconds of compiling, so only for long GPU runs")
     run.add_argument("--eval-every", type=int, metavar="STEPS",
                      help=f"steps between kNN checks of h on held-out labelled images (default {D.eval_every})")
     run.add_argument("--knn-k", type=int, metavar="K",
@@ -117,6 +137,7 @@ def config_from_args(given: dict) -> tuple[TrainConfig, Path, bool]:
     """(config, run folder, resume) from the flags that were given; ConfigError when they cannot work."""
     given = {key.replace("-", "_"): value for key, value in given.items()}
     overrides = [_aug_value(text) for text in given.pop("aug", [])]
+    start = _start_from(given.pop("recipe", None), given.pop("config", None))
     if "resume" in given:
         run_dir = given.pop("resume")
         if set(given) - set(RESUMABLE) or overrides:
@@ -124,14 +145,30 @@ def config_from_args(given: dict) -> tuple[TrainConfig, Path, bool]:
         return resume_config(run_dir, **given), run_dir, True
     if ("epochs" in given or "max_steps" in given) and "seconds" not in given:
         given["seconds"] = None  # the 60 s default applies only when no other budget is given
-    if "preset" in given or overrides:
-        start = {} if "preset" in given else default_augment(given.get("dataset", D.dataset))
-        given["augment"] = start | dict(overrides)
+    if "dataset" in given and "preset" not in given and "preset" not in start:
+        given["preset"] = None  # the new dataset's own preset
+    if "preset" in given:
+        start.pop("augment", None)  # a preset given here is used as it is
+    if overrides:
+        given["augment"] = start.pop("augment", {}) | dict(overrides)
     run_dir = given.pop("out", None)
-    config = TrainConfig(**given)
-    validate(config)
+    config = TrainConfig.from_dict(start | given)
     name = f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
     return config, run_dir or runs.default_root() / name, False
+
+
+def _start_from(recipe: str | None, path: Path | None) -> dict:
+    """The settings flags change: a recipe's, a config file's (config.json's shape), or none (the defaults)."""
+    if recipe is not None and path is not None:
+        raise ConfigError("Give --recipe or --config, not both.")
+    if recipe is not None:
+        return RECIPES[recipe].config.to_dict()
+    if path is None:
+        return {}
+    saved = runs.read_json(path)
+    if not saved:
+        raise ConfigError(f"{path} holds no settings (missing, or not a JSON object).")
+    return saved
 
 
 def _aug_value(text: str) -> tuple[str, object]:
@@ -183,9 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         parser.error(str(error))
     if main_process:
-        print(f"git: {git_sha()}")
-        print("\n".join(f"{key}: {value}" for key, value in sorted(config.to_dict().items())))
-        print(f"run folder: {run_dir}{' (resumed)' if resume else ''}", flush=True)
+        print(f"git: {git_sha()}\nrun folder: {run_dir}{' (resumed)' if resume else ''}", flush=True)
     stop = []
 
     def on_signal(signum, frame):
@@ -195,13 +230,16 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    bar = _progress_bar(config) if main_process else None
+    bar = None
     try:
-        for row in train(config, run_dir, resume, should_stop=lambda: bool(stop)):
+        for row in train(config, run_dir, resume, should_stop=lambda: bool(stop)):  # train() validates config
+            if bar is None and main_process:  # the settings are printed once they have passed validation
+                print("\n".join(f"{key}: {value}" for key, value in sorted(config.to_dict().items())), flush=True)
+                bar = _progress_bar(config)
             if bar is not None:
                 done = row["seconds"] if config.seconds else row["step"]
                 bar.update(min(done, bar.total or done) - bar.n)  # the last step may overrun the budget a little
-                if row["step"] % 10 == 0 or "knn" in row:
+                if "loss" in row:
                     bar.set_postfix(loss=f"{row['loss']:.3f}", views_s=f"{row['views_per_second']:.0f}",
                                     **({"knn": f"{row['knn']:.3f}"} if "knn" in row else {}), refresh=False)
     except ConfigError as error:

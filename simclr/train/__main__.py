@@ -1,0 +1,3 @@
+from simclr.train.cli import main
+
+raise SystemExit(main())

@@ -32,7 +32,7 @@ def identity_params(n: int, **changes) -> ViewParams:
 
 
 def test_presets_have_the_issue_values():
-    assert list(PRESETS) == ["paper-imagenet", "paper-cifar", "course-unit7", "none"]
+    assert list(PRESETS) == ["paper-imagenet", "paper-cifar", "digits", "course-unit7", "none"]
     paper = PRESETS["paper-imagenet"]  # google-research/simclr data_util.py
     assert (paper.crop, paper.crop_scale, paper.crop_ratio) == (True, (0.08, 1.0), (3 / 4, 4 / 3))
     assert (paper.flip, paper.flip_p) == (True, 0.5)
@@ -43,6 +43,7 @@ def test_presets_have_the_issue_values():
     cifar = PRESETS["paper-cifar"]
     assert (cifar.jitter_strength, cifar.blur) == (0.5, False)
     assert replace(cifar, jitter_strength=1.0, blur=True) == paper
+    assert replace(PRESETS["digits"], flip=True, crop_scale=(0.08, 1.0)) == cifar  # the only two changes
     course = PRESETS["course-unit7"]
     assert (course.jitter_strength, course.jitter_p, course.grayscale_p) == (1.0, 0.8, 0.2)
     assert (course.blur, course.blur_p, course.blur_kernel, course.blur_sigma) == (True, 1.0, 9, (0.1, 0.5))

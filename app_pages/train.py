@@ -13,6 +13,7 @@ from simclr.device import resolve_device, training_threads
 from simclr.launch import LOG, command, launch, resume_command
 from simclr.train_config import ConfigError, validate
 from ui.charts import knn_chart, run_curves
+from ui.live_map import live_map_panel
 from ui.train_form import train_form
 
 root = runs.default_root()
@@ -67,17 +68,19 @@ def references(summary: dict) -> dict[str, float]:
 def curves_of(run: runs.RunInfo, rows: list[dict]) -> None:
     batch = run.config.get("batch_size")
     chance = math.log(2 * batch - 1) if batch else None
-    loss, accuracy = st.columns(2)
+    loss, picture = st.columns(2)
     loss.plotly_chart(run_curves({run.name: rows}, "loss", "NT-Xent loss", chance), key=f"loss_{run.name}")
-    with accuracy:
-        knn = progress.knn_points(run.summary, rows)
-        if knn:
-            st.plotly_chart(knn_chart({"kNN on held-out images": knn}, "kNN accuracy of h", references(run.summary)),
-                            key=f"knn_{run.name}")
-        st.plotly_chart(
-            run_curves({run.name: rows}, "contrastive_acc", "Positive is the top match in the batch"),
-            key=f"contrastive_{run.name}",
-        )
+    with picture:
+        live_map_panel(run.path, run.summary, rows, run.config)
+    accuracy, contrastive = st.columns(2)
+    knn = progress.knn_points(run.summary, rows)
+    if knn:
+        accuracy.plotly_chart(knn_chart({"kNN on held-out images": knn}, "kNN accuracy of h", references(run.summary)),
+                              key=f"knn_{run.name}")
+    contrastive.plotly_chart(
+        run_curves({run.name: rows}, "contrastive_acc", "Positive is the top match in the batch"),
+        key=f"contrastive_{run.name}",
+    )
 
 
 def live_view(name: str, refreshing: bool) -> None:

@@ -27,6 +27,7 @@ from simclr.loss import nt_xent
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from simclr.optim import build_optimizer, learning_rate
 from simclr.probe import KnnProbe, contrastive_accuracy
+from simclr.snapshots import Snapshots
 from simclr.train_config import RESUMABLE, ConfigError, TrainConfig, check_fits, resume_config, validate
 
 __all__ = ["RESUMABLE", "ConfigError", "TrainConfig", "resume_config", "train", "validate"]
@@ -105,6 +106,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
             summary |= {"knn_pixels": probe.pixels(), "knn_before": probe(model, device)}
             runs.write_json(run_dir / runs.SUMMARY, summary)
     log = runs.MetricsLog(run_dir, after_step=state["step"] if resume else None) if world.main else None
+    snaps = Snapshots.start(run_dir, config.dataset, train_set, config.seed, model, device,  # the live map's h
+                            state["step"] if resume else None, state["seconds"], **load) if world.main else None
 
     def save(name: str, with_optimizer: bool) -> None:
         extra = dict(state, config=config.to_dict())
@@ -186,6 +189,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                     row["knn"] = last_eval = probe(model, device)
                     keep_best("knn", row["knn"])
                     paused += time.perf_counter() - tick
+                paused += snaps.after_step(model, state["step"], state["seconds"])
                 if state["step"] % config.log_every == 0 or "knn" in row:
                     recent_loss = log_line(row)
                 if state["step"] % config.checkpoint_every == 0:
@@ -217,6 +221,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                     elif row:
                         keep_best("loss", row["loss"])
                     save(runs.LAST, with_optimizer=True)
+                    snaps.finish(model, state["step"])
             log.close()
             summary.update(_progress(state, row, recent_loss) if row else {})
             summary |= {"status": status, "message": message}

@@ -91,6 +91,12 @@ def project_rows(threads: int, quick: bool) -> list[dict]:
              "notes": f"before + after maps and their alignment, as the Embeddings page draws them; baseline: PCA; {notes}"}]
 
 
+def live_rows(threads: int, quick: bool) -> list[dict]:
+    from bench import live_map
+
+    return live_map.run(threads, repeats=1 if quick else 5)
+
+
 def app_rows(quick: bool) -> list[dict]:
     from bench import app
 
@@ -100,7 +106,7 @@ def app_rows(quick: bool) -> list[dict]:
 def fmt(value, unit: str) -> str:
     if value is None:
         return "–"
-    return f"{value:,.0f}" if unit == "views/s" or value >= 100 else f"{value:.3f}"
+    return f"{value:,.0f}" if unit == "views/s" or value >= 100 else f"{value:.1f}" if unit == "%" else f"{value:.3f}"
 
 
 def table(rows: list[dict]) -> str:
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter timings and fewer moves and sessions (~2 min)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                         help="torch and BLAS threads for the library benchmarks (default 2: the app's target machine)")
-    parser.add_argument("--skip", action="append", default=[], choices=["augment", "train", "project", "app"],
+    parser.add_argument("--skip", action="append", default=[], choices=["augment", "train", "project", "live", "app"],
                         help="leave a benchmark out; repeat for more")
     args = parser.parse_args(argv)
     info = machine(args.threads)
@@ -126,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
           f"streamlit {info['streamlit']}, python {info['python']}, GPU {info['gpu'] or 'none'}, "
           f"load average {info['load_average']}", flush=True)
     steps = {"augment": lambda: augment_rows(args.threads, args.quick), "train": lambda: train_rows(args.threads, args.quick),
-             "project": lambda: project_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick)}
+             "project": lambda: project_rows(args.threads, args.quick),
+             "live": lambda: live_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick)}
     rows, seconds = [], {}
     for name, step in steps.items():
         if name in args.skip:

@@ -6,7 +6,7 @@
 
 The training process writes them (rank 0 only under torchrun); pages read them like metrics.jsonl and draw
 a map per snapshot (simclr.live_map). A snapshot pauses the training clock as the kNN check does; with the
-defaults it costs about 1% of training time (`python -m bench` measures it). When a long run has taken
+defaults it costs about 2% of training time, never over max_overhead (`python -m bench` measures it). When a long run has taken
 `max_snapshots`, every other one is deleted and the interval doubles, so a run keeps a few MB at most.
 """
 from __future__ import annotations
@@ -23,10 +23,9 @@ import torch
 
 from simclr.data import DATASETS, load_dataset
 from simclr.dataset import Dataset, subset_indices
-from simclr.evaluate import embed
 
 SNAPSHOTS, SAMPLE = "snapshots", "sample.json"
-NAME = re.compile(r"h-(\d{6,})\.npy")
+NAME = re.compile(r"(?:h|map)-(\d{6,})\.npy")  # a map (simclr.live_map) stands for its snapshot where h is gone
 
 
 @dataclass
@@ -35,6 +34,8 @@ class SnapshotConfig:
     every_seconds: float = 3.0  # training seconds between snapshots: a live map that moves every few seconds
     every_steps: int | None = None  # or every so many steps, whichever comes first; None: by time only
     max_snapshots: int = 24  # beyond this, every other snapshot goes and the interval doubles (~6 MB for 128-d h)
+    max_overhead: float = 0.04  # snapshots wait at least their own cost / this, so they never take over 4% of the
+    # training time, even on a slow or busy machine (a snapshot costs about one training step of batch 256)
 
 
 def held_out_sample(name: str, count: int, seed: int, train_set: Dataset | None = None, **load) -> Dataset:
@@ -62,10 +63,10 @@ def _drop(run_dir: Path, step: int) -> None:
 
 
 def steps(run_dir: Path) -> list[int]:
-    """The steps with a snapshot, oldest first."""
+    """The steps with a snapshot (h, or only its map as the shipped demo run keeps them), oldest first."""
     folder = Path(run_dir) / SNAPSHOTS
     found = [NAME.fullmatch(p.name) for p in folder.iterdir()] if folder.is_dir() else []
-    return sorted(int(m.group(1)) for m in found if m)
+    return sorted({int(m.group(1)) for m in found if m})
 
 
 def read(run_dir: Path, step: int) -> np.ndarray:
@@ -88,6 +89,19 @@ def _write(path: Path, h: torch.Tensor) -> None:
     os.replace(tmp, path)  # a reader never sees half a file
 
 
+@torch.no_grad()
+def encode(model: torch.nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 500) -> torch.Tensor:
+    """h = f(x) of uint8 images (N, C, H, W) in eval mode (BatchNorm's running statistics) -> float32 (N, D) on the
+    CPU; the model gets its mode back. Only h: the projection head is not run."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model.encode(x.to(device).float().div_(255.0)).float().cpu()
+                          for x in images.split(batch_size)])
+    finally:
+        model.train(was_training)
+
+
 class Snapshots:
     """The training loop's hook: `after_step` embeds the sample when the interval is up (rank 0 only)."""
 
@@ -95,6 +109,7 @@ class Snapshots:
         self.run_dir, self.sample, self.device, self.config = Path(run_dir), sample, device, config
         self.every_seconds, self.every_steps = config.every_seconds, config.every_steps
         self.last_step, self.last_seconds = 0, 0.0
+        self.wait = config.every_seconds  # seconds until the next snapshot: the interval, or longer when they are slow
 
     @classmethod
     def start(cls, run_dir: Path, dataset: str, train_set: Dataset, seed: int, model: torch.nn.Module,
@@ -123,8 +138,7 @@ class Snapshots:
     def take(self, model: torch.nn.Module, step: int) -> float:
         """Embed the sample now and save h for `step`; returns the seconds it took."""
         tick = time.perf_counter()
-        h, _ = embed(model, self.sample.images, device=self.device)  # (N, feature_dim), eval mode, no grad
-        _write(_path(self.run_dir, step), h)
+        _write(_path(self.run_dir, step), encode(model, self.sample.images, self.device))
         self.last_step = step
         kept = steps(self.run_dir)
         if len(kept) > self.config.max_snapshots:  # keep step 0 and the newest; thin the rest
@@ -132,11 +146,13 @@ class Snapshots:
                 _drop(self.run_dir, old)
             self.every_seconds *= 2
             self.every_steps = self.every_steps and self.every_steps * 2
-        return time.perf_counter() - tick
+        spent = time.perf_counter() - tick
+        self.wait = max(self.every_seconds, spent / self.config.max_overhead)
+        return spent
 
     def after_step(self, model: torch.nn.Module, step: int, seconds: float) -> float:
         """Take a snapshot when the interval since the last one is up; the seconds spent (0.0 when none)."""
-        due = seconds - self.last_seconds >= self.every_seconds or \
+        due = seconds - self.last_seconds >= self.wait or \
             (self.every_steps is not None and step - self.last_step >= self.every_steps)
         if not due:
             return 0.0

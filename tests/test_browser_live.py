@@ -1,0 +1,93 @@
+"""The Training page while a run trains, and the Embeddings page's replay, in a real headless Chromium: the progress
+text and the live map move during a run, a resumed run is followed without a reload, a run started from a terminal
+appears by itself, and the demo run's replay moves with its slider. See test_browser.py for the machinery."""
+import subprocess
+import sys
+from pathlib import Path
+
+from browser_support import ROOT
+from test_browser import (  # noqa: F401 - fixtures, used by name
+    MINUTE, act, browser, no_exception, open_page, plots, sandbox, server, start_run, status_line, wait_until,
+)
+from simclr import runs, snapshots
+
+
+def progress_text(page) -> str:
+    bar = page.locator("[data-testid=stProgress]").first
+    return bar.inner_text() if bar.count() else ""
+
+
+def live_map_title(page) -> str:
+    found = plots(page, "el.layout?.meta?.live_map")
+    return found[0]["title"] if found else ""
+
+
+def step_shown(page) -> int:
+    value = page.locator("[data-testid=stMetric]", has_text="Step").locator("[data-testid=stMetricValue]").first
+    return int(value.inner_text().replace(",", "")) if value.count() else 0
+
+
+def test_progress_and_live_map_move_during_a_run_and_a_resumed_run_is_followed(open_page, sandbox):
+    page = open_page("train")
+    start_run(page, "live", seconds=25, batch=64)
+    texts, titles = set(), set()
+
+    def watch() -> bool:
+        if "live: training" in status_line(page):
+            texts.add(progress_text(page))
+            titles.add(live_map_title(page))
+        return "live: finished" in status_line(page)
+
+    wait_until(watch, "the run to finish", timeout=180, every=0.3)
+    texts.discard("")
+    titles.discard("")
+    assert len(texts) >= 3, f"the progress text hardly moved: {texts}"
+    assert len(titles) >= 3, f"the live map changed fewer than three times: {titles}"
+    assert len(snapshots.steps(Path(sandbox["SIMCLR_RUNS"]) / "live")) >= 4
+    no_exception(page)
+
+    finished = step_shown(page)
+    more = page.get_by_label("Resume for (seconds)", exact=True)
+    act(page, lambda: (more.fill("4"), more.press("Enter")))
+    act(page, lambda: page.get_by_role("button", name="Resume", exact=True).click())
+    run_dir = Path(sandbox["SIMCLR_RUNS"]) / "live"
+    wait_until(lambda: runs.read_json(run_dir / runs.SUMMARY).get("steps", 0) > finished
+               and runs.read_json(run_dir / runs.SUMMARY).get("status") == "finished", "the resumed run to end", 150)
+    final = runs.read_json(run_dir / runs.SUMMARY)["steps"]
+    wait_until(lambda: step_shown(page) == final and "live: finished" in status_line(page),
+               "the page to follow the resumed run to its end without a reload", 30)
+    no_exception(page)
+
+
+def test_a_run_started_from_a_terminal_appears_without_a_reload(open_page, sandbox):
+    page = open_page("train")
+    run_dir = Path(sandbox["SIMCLR_RUNS"]) / "from-terminal"
+    process = subprocess.Popen([sys.executable, "-m", "simclr.train", "--max-steps", "40", "--batch-size", "64",
+                                "--threads", "1", "--eval-images", "500", "--out", str(run_dir)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: "from-terminal:" in status_line(page), "the terminal's run on the open page", 120)
+    finally:
+        process.wait(180)
+    no_exception(page)
+
+
+def test_the_demo_runs_replay_plays_and_follows_its_slider(open_page):
+    page = open_page("embeddings")
+    picker = page.get_by_label("Run", exact=True)
+    if "demo-run" not in picker.input_value() if picker.count() else True:
+        act(page, lambda: page.locator("[data-testid=stSelectbox]", has_text="Run").first.click())
+        act(page, lambda: page.get_by_role("option").filter(has_text="demo-run").first.click())
+    replay = "el.layout?.meta?.replay"
+    wait_until(lambda: plots(page, replay), "the replay figure", timeout=150)
+    chart = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-container")).first
+    chart.scroll_into_view_if_needed()
+    first = chart.evaluate("el => [el._fullData[0].x.slice(0, 5), el.layout.sliders[0].active]")
+    rail = chart.locator(".slider-rail-touch-rect").first
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)  # the last step
+    moved = lambda: chart.evaluate("el => [el._fullData[0].x.slice(0, 5), el.layout.sliders[0].active]")  # noqa: E731
+    wait_until(lambda: (now := moved())[1] != first[1] and now[0] != first[0], "the map to move to another step", 30)
+    play = chart.locator(".updatemenu-button").filter(has_text="Play").first
+    assert play.count(), "a play button"
+    no_exception(page)

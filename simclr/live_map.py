@@ -32,13 +32,21 @@ class MapConfig:
 
 def first_map(h: np.ndarray, config: MapConfig) -> np.ndarray:
     """The map of the first snapshot, h (N, D) -> (N, 2) float32."""
-    return umap_2d(h, config.n_neighbors, config.min_dist, config.seed)
+    return normalised(umap_2d(h, config.n_neighbors, config.min_dist, config.seed))
 
 
 def next_map(h: np.ndarray, previous: np.ndarray, config: MapConfig) -> np.ndarray:
     """The map of the next snapshot h (N, D), started from and aligned onto `previous` (N, 2) -> (N, 2)."""
     warm = umap_2d(h, config.n_neighbors, config.min_dist, config.seed, config.warm_epochs, init=previous)
-    return align(warm, previous)
+    return normalised(align(warm, previous))
+
+
+def normalised(xy: np.ndarray) -> np.ndarray:
+    """xy (N, 2) centred, with a root-mean-square distance of 1 from the centre: a map whose points gather into
+    tight clusters keeps its size on screen instead of shrinking (alignment's least-squares scale would)."""
+    centred = xy - xy.mean(axis=0)
+    spread = np.sqrt((centred**2).sum(axis=1).mean())
+    return (centred / spread if spread > 0 else centred).astype(np.float32)
 
 
 def _map_path(run_dir: Path, step: int) -> Path:

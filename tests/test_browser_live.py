@@ -5,11 +5,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser_support import ROOT
+import pytest
+
+from browser_support import ROOT, streamlit_server
 from test_browser import (  # noqa: F401 - fixtures, used by name
-    MINUTE, act, browser, no_exception, open_page, plots, sandbox, server, start_run, status_line, wait_until,
+    act, browser, no_exception, open_page, plots, sandbox, start_run, status_line, wait_until,
 )
 from simclr import runs, snapshots
+
+
+@pytest.fixture(scope="module")
+def server(sandbox) -> str:
+    with streamlit_server(sandbox, timeout=180) as url:  # a busy machine starts streamlit slowly
+        yield url
 
 
 def progress_text(page) -> str:

@@ -36,33 +36,32 @@ def step_shown(page) -> int:
 
 
 def test_progress_and_live_map_move_during_a_run_and_a_resumed_run_is_followed(open_page, sandbox):
+    """Issue 11: the progress text stayed "0 s of 45 s"; after Resume the page stayed on "stopped". Issue 14: the
+    live map changes at least three times while the run trains."""
     page = open_page("train")
-    start_run(page, "live", seconds=25, batch=64)
+    start_run(page, "live", seconds=240, batch=64)
     texts, titles = set(), set()
 
     def watch() -> bool:
-        if "live: training" in status_line(page):
+        if "live: training" in status_line(page, "live"):
             texts.add(progress_text(page))
             titles.add(live_map_title(page))
-        return "live: finished" in status_line(page)
-
-    wait_until(watch, "the run to finish", timeout=180, every=0.3)
-    texts.discard("")
-    titles.discard("")
-    assert len(texts) >= 3, f"the progress text hardly moved: {texts}"
-    assert len(titles) >= 3, f"the live map changed fewer than three times: {titles}"
-    assert len(snapshots.steps(Path(sandbox["SIMCLR_RUNS"]) / "live")) >= 4
+        return len(texts - {""}) >= 3 and len(titles - {""}) >= 4  # the first title may be a map before training
+    wait_until(watch, "the progress text and the live map to change during the run", timeout=240, every=0.3)
+    act(page, lambda: page.get_by_role("button", name="Stop").click())
+    wait_until(lambda: "live: stopped" in status_line(page, "live"), "the run to stop", 90)
+    run_dir = Path(sandbox["SIMCLR_RUNS"]) / "live"
+    assert len(snapshots.steps(run_dir)) >= 4
     no_exception(page)
 
-    finished = step_shown(page)
+    stopped = runs.read_json(run_dir / runs.SUMMARY)["steps"]
     more = page.get_by_label("Resume for (seconds)", exact=True)
     act(page, lambda: (more.fill("4"), more.press("Enter")))
     act(page, lambda: page.get_by_role("button", name="Resume", exact=True).click())
-    run_dir = Path(sandbox["SIMCLR_RUNS"]) / "live"
-    wait_until(lambda: runs.read_json(run_dir / runs.SUMMARY).get("steps", 0) > finished
+    wait_until(lambda: runs.read_json(run_dir / runs.SUMMARY).get("steps", 0) > stopped
                and runs.read_json(run_dir / runs.SUMMARY).get("status") == "finished", "the resumed run to end", 150)
     final = runs.read_json(run_dir / runs.SUMMARY)["steps"]
-    wait_until(lambda: step_shown(page) == final and "live: finished" in status_line(page),
+    wait_until(lambda: step_shown(page) == final and "live: finished" in status_line(page, "live"),
                "the page to follow the resumed run to its end without a reload", 30)
     no_exception(page)
 
@@ -74,7 +73,7 @@ def test_a_run_started_from_a_terminal_appears_without_a_reload(open_page, sandb
                                 "--threads", "1", "--eval-images", "500", "--out", str(run_dir)], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: "from-terminal:" in status_line(page), "the terminal's run on the open page", 120)
+        wait_until(lambda: "from-terminal:" in status_line(page, "from-terminal"), "the terminal's run on the open page", 120)
     finally:
         process.wait(180)
     no_exception(page)

@@ -59,7 +59,7 @@ def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict)
     maps = live_map.maps(run_dir)
     step, xy = list(maps.items())[-1]
     knn = [(s, value) for s, value in progress.knn_points(summary, rows) if s <= step]
-    said = f" · kNN {knn[-1][1]:.1%} (step {knn[-1][0]:,})" if knn else ""
-    title = f"{sample['count']:,} held-out images at step {step:,}{said}"
+    said = f" · kNN {knn[-1][1]:.1%}" + (f" (at step {knn[-1][0]:,})" if knn[-1][0] != step else "") if knn else ""
+    title = f"{sample['count']:,} held-out images<br><sup>step {step:,}{said}</sup>"
     st.plotly_chart(live_map_figure(xy, sample.get("labels"), sample.get("classes") or [], title, token),
                     key=f"live_map_{run_dir.name}")

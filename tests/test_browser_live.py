@@ -9,7 +9,7 @@ import pytest
 
 from browser_support import ROOT, streamlit_server
 from test_browser import (  # noqa: F401 - fixtures, used by name
-    act, browser, no_exception, open_page, plots, sandbox, start_run, status_line, wait_until,
+    MINUTE, act, browser, no_exception, open_page, plots, sandbox, start_run, status_line, wait_until,
 )
 from simclr import runs, snapshots
 
@@ -81,10 +81,10 @@ def test_a_run_started_from_a_terminal_appears_without_a_reload(open_page, sandb
 
 def test_the_demo_runs_replay_plays_and_follows_its_slider(open_page):
     page = open_page("embeddings")
-    picker = page.get_by_label("Run", exact=True)
-    if "demo-run" not in picker.input_value() if picker.count() else True:
-        act(page, lambda: page.locator("[data-testid=stSelectbox]", has_text="Run").first.click())
-        act(page, lambda: page.get_by_role("option").filter(has_text="demo-run").first.click())
+    box = page.locator("[data-testid=stSelectbox]").filter(has=page.get_by_text("Run", exact=True)).first
+    if "demo-run" not in box.inner_text():
+        box.click()
+        act(page, lambda: page.get_by_role("option").filter(has_text="demo-run").first.click(), timeout=5 * MINUTE)
     replay = "el.layout?.meta?.replay"
     wait_until(lambda: plots(page, replay), "the replay figure", timeout=150)
     chart = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-container")).first

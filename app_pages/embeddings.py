@@ -10,6 +10,7 @@ import torch
 from app_pages.embeddings_charts import embedding_map, spread_sample, transfer_chart
 from app_pages.embeddings_hover import hover_preview
 from app_pages.embeddings_map_controls import map_controls
+from app_pages.embeddings_replay import replay_section
 from simclr.data import DataError
 from simclr.device import resolve_device
 from simclr.evaluate import nearest_neighbours
@@ -134,6 +135,7 @@ st.caption(
     "Hover over a point to see its image; click one to look at its neighbours below. To see a whole region, "
     "pick the lasso or box tool (toolbar, top right of each map) and draw around it; double-click clears."
 )
+replay_section(run)
 
 side = st.session_state.get("emb_selected_from", "after")
 rows = sorted({int(p["customdata"]) for p in maps[side].selection.points})

@@ -7,10 +7,11 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.train_form import train_form
-from simclr import runs
+from simclr import progress, runs
 from simclr.launch import LOG, busy_runs as busy_on_disk, resume_run, start_run, starting
 from simclr.train_config import ConfigError
-from ui.charts import run_curves
+from ui.charts import knn_chart, run_curves
+from ui.live_map import live_map_panel
 
 root = runs.default_root()
 
@@ -18,6 +19,12 @@ root = runs.default_root()
 def busy_runs() -> list[str]:
     """Runs training or starting now, read from their folders (any process, any server)."""
     return busy_on_disk(root)
+
+
+def following(name: str) -> bool:
+    """Whether the page should keep redrawing run `name`: its process is starting (so a resumed run is followed
+    before its summary.json says "running" again) or its folder says it is training."""
+    return starting(root / name) or runs.is_running(root / name)
 
 
 def delete(name: str) -> None:
@@ -32,24 +39,39 @@ def delete(name: str) -> None:
     st.session_state["runs_delete_arm"] = False
 
 
+def references(summary: dict) -> dict[str, float]:
+    """The kNN levels a trained encoder has to beat, as the run measured them on its own held-out images."""
+    found = {"raw pixels": summary.get("knn_pixels"), "random init": summary.get("knn_before")}
+    return {label: value for label, value in found.items() if isinstance(value, (int, float))}
+
+
 def curves_of(run: runs.RunInfo, rows: list[dict]) -> None:
     batch = run.config.get("batch_size")
     chance = math.log(2 * batch - 1) if batch else None
-    loss, accuracy = st.columns(2)
+    loss, picture = st.columns(2)
     loss.plotly_chart(run_curves({run.name: rows}, "loss", "NT-Xent loss", chance), key=f"loss_{run.name}")
-    with accuracy:
-        knn = [row for row in rows if row.get("knn") is not None]
-        if knn:
-            st.plotly_chart(run_curves({"kNN on held-out images": knn}, "knn", "kNN accuracy of h"), key=f"knn_{run.name}")
-        st.plotly_chart(
-            run_curves({run.name: rows}, "contrastive_acc", "Positive is the top match in the batch"),
-            key=f"contrastive_{run.name}",
-        )
+    with picture:
+        live_map_panel(run.path, run.summary, rows, run.config)
+    accuracy, contrastive = st.columns(2)
+    knn = progress.knn_points(run.summary, rows)
+    if knn:
+        accuracy.plotly_chart(knn_chart({"kNN on held-out images": knn}, "kNN accuracy of h", references(run.summary)),
+                              key=f"knn_{run.name}")
+    contrastive.plotly_chart(
+        run_curves({run.name: rows}, "contrastive_acc", "Positive is the top match in the batch"),
+        key=f"contrastive_{run.name}",
+    )
 
 
-def live_view(name: str) -> None:
-    """The watched run: status, progress, time left, speed and curves, read from its folder."""
+def live_view(name: str, refreshing: bool) -> None:
+    """The watched run: status, progress, time left, speed and curves, read from its folder.
+
+    `refreshing`: this view redraws itself every second; once the run is over, one full rerun stops that
+    and brings the runs table up to date.
+    """
     run_dir = root / name
+    if refreshing and not following(name):
+        st.rerun()
     if not (run_dir / runs.CONFIG).is_file():
         if starting(run_dir):
             st.info(f"Starting {name}: loading the data and building the model…", icon=":material/hourglass_top:")
@@ -63,7 +85,7 @@ def live_view(name: str) -> None:
     rows = runs.read_metrics(run_dir)
     summary, config = run.summary, run.config
     budget = config.get("seconds")
-    seconds = summary.get("seconds", 0.0) or 0.0
+    seconds = progress.elapsed(summary, rows)
     state = {"running": "training", "finished": "finished", "stopped": "stopped", "failed": "failed",
              "diverged": "diverged"}[run.status]
     st.markdown(f"**{name}**: {state} on {summary.get('device', 'its device')}")
@@ -73,7 +95,7 @@ def live_view(name: str) -> None:
     a, b, c, d = st.columns(4)
     a.metric("Step", last.get("step", 0))
     b.metric("Loss", f"{last['loss']:.3f}" if "loss" in last else "–")
-    knn = [row["knn"] for row in rows if row.get("knn") is not None]
+    knn = [accuracy for _, accuracy in progress.knn_points(summary, rows)]
     c.metric("kNN accuracy", f"{knn[-1]:.1%}" if knn else "–", help="Held-out labelled images classified by "
              "their 20 nearest neighbours in h. Raw pixels score " + (f"{summary['knn_pixels']:.1%}." if "knn_pixels" in summary else "about 94% on mnist-5k."))
     d.metric("Views / second", f"{last.get('views_per_second', 0):,.0f}")
@@ -130,8 +152,22 @@ with live:
     if watch is None:
         st.info("No runs yet: pick a preset and press Start. The CPU demo takes a minute.")
     else:
-        refresh = 1.0 if watch in busy_runs() else None
-        st.fragment(run_every=refresh)(live_view)(watch)
+        refresh = 1.0 if following(watch) else None
+        st.fragment(run_every=refresh)(live_view)(watch, refresh is not None)
+
+
+@st.fragment(run_every=2.0)
+def runs_folder_watch() -> None:
+    """Poll the runs folder: a run started elsewhere (a terminal, another browser) or one changing status
+    redraws the page, without a reload."""
+    seen = tuple((run.name, run.status) for run in runs.list_runs(root))
+    if st.session_state.setdefault("train_runs_seen", seen) != seen:
+        st.session_state["train_runs_seen"] = seen
+        st.rerun()
+
+
+st.session_state["train_runs_seen"] = tuple((run.name, run.status) for run in all_runs)
+runs_folder_watch()
 
 st.divider()
 st.subheader("All runs")
@@ -152,10 +188,12 @@ else:
         series = {n: runs.read_metrics(root / n) for n in chosen}
         left, right = st.columns(2)
         left.plotly_chart(run_curves(series, "loss", "Loss"), key="compare_loss")
-        right.plotly_chart(
-            run_curves({n: [r for r in rows if r.get("knn") is not None] for n, rows in series.items()}, "knn", "kNN accuracy"),
-            key="compare_knn",
-        )
+        summaries = {r.name: r.summary for r in all_runs}
+        knn = {n: progress.knn_points(summaries[n], rows) for n, rows in series.items()}
+        if any(knn.values()):
+            right.plotly_chart(knn_chart(knn, "kNN accuracy of h", {}), key="compare_knn")
+        else:
+            right.caption("None of these runs has a kNN figure (their images have no labels).")
     pick, button = st.columns([3, 1], vertical_alignment="bottom")
     doomed = pick.selectbox("Run to watch or delete", names, key="runs_pick")
     if button.button("Watch", key="runs_watch"):

@@ -110,6 +110,12 @@ def project_rows(threads: int, quick: bool) -> list[dict]:
              "notes": f"before + after maps and their alignment, as the Embeddings page draws them; baseline: PCA; {notes}"}]
 
 
+def live_rows(threads: int, quick: bool) -> list[dict]:
+    from bench import live_map
+
+    return live_map.run(threads, repeats=1 if quick else 5)
+
+
 def app_rows(quick: bool) -> list[dict]:
     from bench import app
 
@@ -125,7 +131,7 @@ def tour_rows(quick: bool) -> list[dict]:
 def fmt(value, unit: str) -> str:
     if value is None:
         return "–"
-    return f"{value:,.0f}" if unit == "views/s" or value >= 100 else f"{value:.3f}"
+    return f"{value:,.0f}" if unit == "views/s" or value >= 100 else f"{value:.1f}" if unit == "%" else f"{value:.3f}"
 
 
 def table(rows: list[dict]) -> str:
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter timings and fewer moves and sessions (~2 min)")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
                         help="torch and BLAS threads for the library benchmarks (default 2: the app's target machine)")
-    names = ["augment", "train", "learning", "project", "app", "tour"]
+    names = ["augment", "train", "learning", "project", "live", "app", "tour"]
     parser.add_argument("--skip", action="append", default=[], choices=names, help="leave a benchmark out; repeat for more")
     parser.add_argument("--only", action="append", default=[], choices=names,
                         help="run only this benchmark (repeat for more), e.g. --only tour: the browser tour alone")
@@ -154,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {info['load_average']}", flush=True)
     steps = {"augment": lambda: augment_rows(args.threads, args.quick), "train": lambda: train_rows(args.threads, args.quick),
              "learning": lambda: learning_rows(args.quick),
-             "project": lambda: project_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick),
+             "project": lambda: project_rows(args.threads, args.quick),
+             "live": lambda: live_rows(args.threads, args.quick), "app": lambda: app_rows(args.quick),
              "tour": lambda: tour_rows(args.quick)}
     rows, seconds = [], {}
     for name, step in steps.items():

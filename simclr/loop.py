@@ -27,6 +27,7 @@ from simclr.model import ModelConfig, build_model, load_checkpoint
 from simclr.optim import Schedule, build_optimizer
 from simclr.probe import KnnProbe, contrastive_accuracy
 from simclr.run_writer import NAN_WEIGHTS, RunWriter, finite_weights
+from simclr.snapshots import Snapshots
 from simclr.train_config import ConfigError, TrainConfig, check_fits, validate
 
 
@@ -95,6 +96,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                       "dataset": train_set.description})
         if probe is not None and not resume:
             writer.note({"knn_pixels": probe.pixels(), "knn_before": probe(model, device)})
+    snaps = Snapshots.start(run_dir, config.dataset, train_set, config.seed, model, device,  # the live map's h
+                            state["step"] if resume else None, state["seconds"], **load) if world.main else None
     net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None) \
         if world.size > 1 else model
     if config.compile:
@@ -156,6 +159,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                     row["knn"] = last_eval = probe(model, device)
                     writer.keep_best("knn", row["knn"], model)
                     paused += time.perf_counter() - tick
+                paused += snaps.after_step(model, state["step"], state["seconds"])
                 if state["step"] % config.log_every == 0 or "knn" in row:
                     row["loss"] = writer.write_line(row)  # the one host sync, every log_every steps
                     if not math.isfinite(row["loss"]):
@@ -187,6 +191,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                     elif row:
                         writer.keep_best("loss", writer.recent_loss, model)
                     writer.checkpoint(model, resumable(), row)
+                    snaps.finish(model, state["step"])
             writer.finish(status, message, row)
         distributed.close(world)
 

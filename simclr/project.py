@@ -50,7 +50,7 @@ def cosine_knn(x, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def umap_2d(
-    x, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0, n_epochs: int = 200
+    x, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0, n_epochs: int = 200, init: np.ndarray | None = None
 ) -> np.ndarray:
     """UMAP (McInnes et al., 2018) of x (N, D) with cosine distance -> (N, 2) float32.
 
@@ -60,6 +60,8 @@ def umap_2d(
     200 keeps the picture as faithful (bench.project: trustworthiness 0.97 either way) in half the time.
     The exact cosine kNN is computed here in torch and handed to UMAP: for under 4,096 points
     umap-learn would otherwise evaluate its distance in a Python loop over all N^2 pairs.
+    init: a starting layout (N, 2), e.g. the previous map of a sequence (a warm start needs few epochs);
+    None: umap-learn's spectral start.
     """
     if len(x) < UMAP_MIN_POINTS:
         return pca_2d(x)
@@ -74,6 +76,7 @@ def umap_2d(
         n_epochs=n_epochs,
         random_state=seed,
         n_jobs=1,  # what random_state forces anyway; saying so silences umap's warning
+        init="spectral" if init is None else np.asarray(init, dtype=np.float32),
         precomputed_knn=cosine_knn(x, k),
     )
     with warnings.catch_warnings():

@@ -1,5 +1,6 @@
 """The Embeddings page, run by Streamlit's AppTest on run folders made here with the library."""
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -68,9 +69,10 @@ def open_page(monkeypatch, root: Path, run: str | None = "tiny") -> AppTest:
 
 
 def maps(at: AppTest) -> list[dict]:
-    """The two scatter figures as plotly JSON (before, after): the charts with a hover sprite."""
+    """The two scatter figures as plotly JSON (before, after): the charts with a hover sprite, but not the replay."""
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return [figure for figure in figures if "hover_sprite" in figure["layout"].get("meta", {})]
+    return [figure for figure in figures
+            if "hover_sprite" in figure["layout"].get("meta", {}) and "replay" not in figure["layout"]["meta"]]
 
 
 def test_page_shows_both_maps_of_every_image_and_the_scores(monkeypatch, root):
@@ -184,3 +186,33 @@ def test_without_runs_of_ones_own_the_shipped_demo_run_is_shown(monkeypatch, tmp
     assert at.selectbox(key="emb_run").value == "demo-run" and len(at.selectbox(key="emb_run").options) == 1
     assert not at.error
     assert len(maps(at)) == 2
+
+
+def values(array) -> np.ndarray:
+    """A plotly JSON array: a list, or plotly's base64 typed array {"dtype", "bdata"}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array)
+
+
+def test_the_demo_runs_replay_has_a_frame_per_snapshot_with_the_curves_marked(monkeypatch, tmp_path):
+    """Replay (app_pages/embeddings_replay.py): one animation frame per shipped snapshot, the map's points in the
+    sample's order, and the loss and kNN markers at each frame's step, read from the run's own files."""
+    from simclr import snapshots
+    from ui.umap_warmup import start_umap_warmup
+
+    at = open_page(monkeypatch, tmp_path, run=None)
+    start_umap_warmup().wait(300)
+    at.run()
+    (replay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "emb_replay" in c.proto.id]
+    demo = Path(__file__).resolve().parent.parent / "assets" / "demo-run"
+    steps = snapshots.steps(demo)
+    assert [frame["name"] for frame in replay["frames"]] == [str(step) for step in steps]
+    assert [s["label"] for s in replay["layout"]["sliders"][0]["steps"]] == [str(step) for step in steps]
+    last = replay["frames"][-1]["data"]
+    xy = np.load(demo / "snapshots" / f"map-{steps[-1]:06d}.npy")
+    labels = np.asarray(snapshots.read_sample(demo)["labels"])
+    zero = np.flatnonzero(labels == 0)
+    np.testing.assert_allclose(np.c_[values(last[0]["x"]), values(last[0]["y"])], xy[zero], rtol=1e-5)
+    knn_marker = last[-1]
+    assert knn_marker["x"] == [steps[-1]] and knn_marker["y"] == [pytest.approx(runs.read_json(demo / runs.SUMMARY)["knn_after"])]

@@ -1,5 +1,8 @@
 """The Training page, run by AppTest: start a real tiny run, watch it, stop it, find it on disk."""
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,3 +61,39 @@ def test_bad_settings_are_refused_with_a_message(page, tmp_path):
     assert not page.exception
     assert any("plain folder name" in e.value for e in page.error), [e.value for e in page.error]
     assert not (tmp_path / "escape").exists()
+
+
+def cli_run(run_dir: Path, *flags: str) -> subprocess.Popen:
+    """A run started from a terminal, as a user would: `python -m simclr.train` in its own process."""
+    return subprocess.Popen([sys.executable, "-m", "simclr.train", "--batch-size", "64", "--threads", "1",
+                             "--eval-images", "500", *flags, "--out", str(run_dir)], cwd=APP.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def chart(at: AppTest, key: str) -> dict:
+    found = [c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
+    assert found, f"no chart {key}"
+    return json.loads(found[0].proto.spec)
+
+
+def test_a_run_shorter_than_the_knn_interval_shows_its_final_knn_with_sensible_axes(page, tmp_path):
+    """30 steps, kNN check every 200: only the final figure (summary.json's knn_after) exists; the page shows it,
+    the chart starts at step 0 (random init) with accuracy axes 0..1 and the raw-pixel and random-init levels."""
+    run_dir = tmp_path / "runs" / "short"
+    assert cli_run(run_dir, "--max-steps", "30").wait(180) == 0
+    summary = runs.read_json(run_dir / runs.SUMMARY)
+    assert not any("knn" in row for row in runs.read_metrics(run_dir)), "no periodic check fell inside the run"
+    page.run()
+    assert page.metric[2].label == "kNN accuracy"
+    assert page.metric[2].value == f"{summary['knn_after']:.1%}"
+    spec = chart(page, "knn_short")
+    (trace,) = [t for t in spec["data"] if t.get("type") == "scatter"]
+    assert list(trace["x"]) == [0, 30] and trace["y"] == pytest.approx([summary["knn_before"], summary["knn_after"]])
+    assert "markers" in trace["mode"]
+    layout = spec["layout"]
+    assert layout["yaxis"]["range"] == [0, 1.02] and layout["xaxis"]["rangemode"] == "tozero"
+    levels = sorted(shape["y0"] for shape in layout["shapes"])
+    assert levels == pytest.approx(sorted([summary["knn_pixels"], summary["knn_before"]]))
+    compare = chart(page, "compare_knn")
+    assert [list(t["x"]) for t in compare["data"]] == [[0, 30]], "the Compare runs chart shows the run's kNN"
+

@@ -275,7 +275,7 @@ def test_a_tiny_run_trains_and_its_loss_curve_grows(open_page, sandbox):
 
 
 def embedding_maps(page) -> list[dict]:
-    return plots(page, "el.layout?.meta?.hover_sprite")
+    return plots(page, "el.layout?.meta?.hover_sprite && !el.layout?.meta?.replay")
 
 
 def test_embeddings_page_shows_two_maps(open_page, sandbox):

@@ -1,0 +1,33 @@
+"""Embeddings page section: replay a run's map from its random init to the end, with its loss and kNN curves."""
+
+import streamlit as st
+
+from simclr import live_map, progress, runs, snapshots
+from ui.live_map import map_sample
+from ui.live_map_charts import replay_figure
+from ui.umap_warmup import start_umap_warmup
+
+
+def replay_section(run: runs.RunInfo) -> None:
+    """The run's snapshots as a film played in the browser (play button, step slider); a note when it has none."""
+    st.subheader("Watch it learn: replay the training")
+    if len(snapshots.steps(run.path)) < 2 or not snapshots.read_sample(run.path):
+        st.caption(f"Run {run.name} has no map snapshots (runs keep them since the live map was added); "
+                   "train a new run to replay it.")
+        return
+    if not start_umap_warmup().is_set():
+        st.caption("The replay appears once UMAP has compiled (once per server start).")
+        return
+    sample, token = map_sample(run.path, run.config)
+    with st.spinner("Drawing a map per snapshot (once per run; kept in its folder)…"):
+        maps = live_map.maps(run.path)
+    rows = runs.read_metrics(run.path)
+    loss = [(row["step"], row["loss"]) for row in rows if row.get("loss") is not None]
+    knn = progress.knn_points(run.summary, rows)
+    st.plotly_chart(replay_figure(maps, sample.get("labels"), sample.get("classes") or [], loss, knn, token),
+                    key="emb_replay")
+    st.caption(
+        f"{sample['count']:,} held-out images the run never trained on, embedded every few seconds of training "
+        "(h, UMAP). Press Play or drag the slider: each map starts from the one before, so a point you follow is "
+        "one image. The red marks show the loss and kNN accuracy at that step."
+    )

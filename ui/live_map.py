@@ -1,0 +1,65 @@
+"""The live map of a run, as the Training page shows it while the run trains: read from its snapshots on disk."""
+
+import base64
+import hashlib
+import math
+from pathlib import Path
+
+import streamlit as st
+
+from simclr import live_map, progress, snapshots
+from simclr.data import DataError
+from simclr.export import encode_picture, sprite
+from simclr.train_config import TrainConfig
+from ui.hover_preview import hover_preview
+from ui.live_map_charts import live_map_figure
+from ui.run_embeddings import run_images
+from ui.umap_warmup import start_umap_warmup
+
+HOVER_CELL = 48  # px of one image in the hover sprite
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sprite(run_dir: str, config: dict, count: int) -> str | None:
+    """The live map's images as one sprite data URI (cell i = sample row i); None when they cannot be loaded."""
+    train = TrainConfig.from_dict(config)
+    load = {"size": train.size, "path": Path(train.path) if train.path else None}
+    try:
+        train_set = None if snapshots.read_sample(Path(run_dir)).get("split") == "test" else run_images(train)
+        sample = snapshots.held_out_sample(train.dataset, count, train.seed, train_set, **load)
+    except DataError:
+        return None
+    picture = sprite(sample.images, side=min(sample.images.shape[-1], HOVER_CELL))
+    kind = "PNG" if picture.shape[2] == 1 else "JPEG"
+    return f"data:image/{kind.lower()};base64," + base64.b64encode(encode_picture(picture, kind)).decode()
+
+
+def map_sample(run_dir: Path, config: dict) -> tuple[dict, str]:
+    """sample.json of the run, and the token of its hover sprite (registered on the page when it loads)."""
+    sample = snapshots.read_sample(run_dir)
+    token = "live-" + hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:12]
+    uri = _sprite(str(run_dir), config, sample["count"])
+    if uri is not None:
+        labels, classes = sample.get("labels"), sample.get("classes") or []
+        captions = [f"#{i}" + (f" · {classes[y]}" if labels and classes else "") for i, y in
+                    enumerate(labels or [0] * sample["count"])]
+        hover_preview(token, uri, math.ceil(math.sqrt(sample["count"])), captions)
+    return sample, token
+
+
+def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict) -> None:
+    """The newest snapshot's map with the kNN accuracy of that moment; nothing before the first snapshot."""
+    if not snapshots.steps(run_dir) or not snapshots.read_sample(run_dir):
+        st.caption("The map of held-out images appears with the run's first snapshot.")
+        return
+    if not start_umap_warmup().is_set():
+        st.caption("The map appears once UMAP has compiled (once per server start, 15-25 s).")
+        return
+    sample, token = map_sample(run_dir, config)
+    maps = live_map.maps(run_dir)
+    step, xy = list(maps.items())[-1]
+    knn = [(s, value) for s, value in progress.knn_points(summary, rows) if s <= step]
+    said = f" · kNN {knn[-1][1]:.1%}" + (f" (at step {knn[-1][0]:,})" if knn[-1][0] != step else "") if knn else ""
+    title = f"{sample['count']:,} held-out images<br><sup>step {step:,}{said}</sup>"
+    st.plotly_chart(live_map_figure(xy, sample.get("labels"), sample.get("classes") or [], title, token),
+                    key=f"live_map_{run_dir.name}")

@@ -15,3 +15,8 @@ def page(name: str) -> st.Page:
     """The st.Page called `name` (also its URL path), to pass to st.navigation, st.page_link or st.switch_page."""
     file, title, icon = PAGES[name]
     return st.Page(file, title=title, icon=icon, default=name == next(iter(PAGES)))  # URL path: the file name
+
+
+def url_path(name: str) -> str:
+    """The path a browser opens page `name` at: the home page lives at the root."""
+    return "" if name == next(iter(PAGES)) else name

@@ -32,6 +32,8 @@ st.caption(
 )
 
 controls, main = st.columns([1, 3], gap="large")
+with main:
+    dataset = current_dataset()
 with controls:
     n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.", **KEEP)
     temperature = st.slider(
@@ -49,29 +51,26 @@ with controls:
     if not presenter():
         st.number_input("Batch seed", 0, 10**6, key="loss_seed", help="Another number draws other images and views.",
                         **KEEP)
-    with st.expander("Augmentation settings (shared with the Augmentations page)"):
-        page_views = augment_controls()
-
-with main:
-    dataset = current_dataset()
-    if n > len(dataset.images):
-        st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
-        st.stop()
-    pick_encoder, pick_views = st.columns([3, 2])
-    with pick_encoder:
-        model, model_caption, run_config = encoder_picker(dataset)
-    config, views_caption = page_views, "Views drawn with the augmentation settings on the left."
+    model, model_caption, run_config = encoder_picker(dataset)
+    config, views_caption = None, "Views drawn with the augmentation settings below."
     if run_config is not None:
-        with pick_views:
-            own = st.segmented_control(
-                "Views", ["run", "page"], default="run", key="loss_views", required=True, **KEEP,
-                format_func={"run": "as the run trained", "page": "the settings on the left"}.get,
-                help="A trained encoder is judged fairly on the kind of views it learned to match; views it "
-                "never saw (flips of digits, tiny crops) can fool it.",
-            )
+        own = st.segmented_control(
+            "Views", ["run", "page"], default="run", key="loss_views", required=True, **KEEP,
+            format_func={"run": "as the run trained", "page": "the settings below"}.get,
+            help="A trained encoder is judged fairly on the kind of views it learned to match; views it "
+            "never saw (flips of digits, tiny crops) can fool it.",
+        )
         if own == "run":
             config = run_config.augment_config()
             views_caption = f"Views drawn as run {st.session_state['encoder_choice']} trained: {_as_trained(run_config)}."
+    with st.expander("Augmentation settings (shared with the Augmentations page)"):
+        page_views = augment_controls()
+    config = config or page_views
+
+with main:
+    if n > len(dataset.images):
+        st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
+        st.stop()
     generator = torch.Generator().manual_seed(st.session_state.get("loss_seed", 0))
     pick = torch.randperm(len(dataset.images), generator=generator)[:n]
     x1, x2 = augment.two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
@@ -86,26 +85,27 @@ with main:
     top1 = float((parts.rank == 1).float().mean())
     a, b, c = st.columns(3)
     a.metric("NT-Xent loss", f"{loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
-    b.metric("Chance level ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
-    c.metric("Positive is the top match", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
+    b.metric("Chance ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
+    c.metric("Positive ranks first", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
     st.caption(f"{model_caption}. {views_caption}")
 
     labels = [f"{i + 1}{v}" for v in "ab" for i in range(n)]  # rows: view a of every image, then view b
     views = torch.cat([x1, x2])
     thumbnails = [to_picture(v, min_side=48) for v in views]
-    st.subheader("Cosine similarity of every pair of views")
+    st.markdown("**Cosine similarity of every pair of views**")
+    stretch = st.session_state.get("loss_stretch", True)
+    positives = parts.positive_index.numpy()
+    heatmap = similarity_heatmap(sim, labels, thumbnails, positives, stretch, height=520 if presenter() else 640)
+    st.plotly_chart(presenter_fonts(heatmap), key="sim_heatmap")
     st.caption(
         "cos(u, v) = u·v / (|u| |v|): 1 means the same direction, 0 unrelated, -1 opposite. Black squares "
         "mark the positive pairs; the diagonal (each view with itself) is left out of the loss."
     )
-    stretch = st.toggle(
+    st.toggle(
         "Stretch the colours to this batch", True, key="loss_stretch",
         help="A random network maps all images to nearly the same direction (every cosine near 1). "
         "Stretching shows the small differences; switch it off to see the true -1 to 1 scale.",
     )
-    positives = parts.positive_index.numpy()
-    heatmap = similarity_heatmap(sim, labels, thumbnails, positives, stretch, height=520 if presenter() else 640)
-    st.plotly_chart(presenter_fonts(heatmap), key="sim_heatmap")
 
     st.subheader("One anchor's softmax")
     if st.session_state.get("loss_anchor") not in labels:  # N changed under the chosen anchor: start again at 1a

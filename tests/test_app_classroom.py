@@ -100,8 +100,8 @@ def test_loss_steps_open_on_the_trained_demo_run_below_chance(tmp_path, monkeypa
     """Their text says training changed things: the loss lies clearly below chance and the positive mostly wins."""
     at = open_step(tmp_path, monkeypatch, number)
     assert at.selectbox(key="encoder_choice").value == "demo-run"
-    assert metric(at, "NT-Xent loss") < 0.7 * metric(at, "Chance level")
-    assert metric(at, "Positive is the top match") >= 60
+    assert metric(at, "NT-Xent loss") < 0.7 * metric(at, "Chance ln")
+    assert metric(at, "Positive ranks first") >= 60
 
 
 def test_a_steps_own_settings_win_over_the_sessions(tmp_path, monkeypatch):
@@ -180,7 +180,7 @@ def test_a_similarity_link_reopens_on_the_same_numbers(tmp_path, monkeypatch):
     link = copied_link(at)
     assert "encoder_choice=demo-run" in link and "loss_anchor=5b" in link
     fresh = reopen(tmp_path, monkeypatch, link)
-    for label in ("NT-Xent loss", "Positive is the top match"):
+    for label in ("NT-Xent loss", "Positive ranks first"):
         assert metric(fresh, label) == metric(at, label)
     assert fresh.get("latex")[0].value == at.get("latex")[0].value, "the same anchor's numbers"
 
@@ -206,3 +206,17 @@ def test_the_table_of_url_keys_matches_the_widgets_starting_values(tmp_path, mon
             assert (list(value) if isinstance(value, tuple) else value) == spec.default, key
             checked += 1
     assert checked >= 6
+
+
+def test_train_with_these_views_hands_the_settings_to_the_training_form(tmp_path, monkeypatch):
+    """The paper's Fig. 5 ablation from the browser: colour jitter off on the Augmentations page, one click."""
+    at = open_app(tmp_path, monkeypatch)
+    at.selectbox(key="aug_preset").set_value("paper-cifar").run()
+    at.toggle(key="aug_jitter").set_value(False).run()
+    at.button(key="train_with_views").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="train_preset").value == "paper-cifar"
+    assert at.session_state["train_augment"] == {"jitter": False}
+    assert any("Changes to paper-cifar: jitter off" in c.value for c in at.caption)
+    at.button(key="train_drop_changes").click().run()
+    assert not any("Changes to" in c.value for c in at.caption)

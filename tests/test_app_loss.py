@@ -30,7 +30,7 @@ def metric(at: AppTest, label: str) -> float:
 
 def test_page_shows_the_matrix_the_loss_and_chance(page):
     n = page.slider(key="loss_n").value
-    assert metric(page, "Chance level") == pytest.approx(math.log(2 * n - 1), abs=1e-3)
+    assert metric(page, "Chance ln") == pytest.approx(math.log(2 * n - 1), abs=1e-3)
     assert 0 < metric(page, "NT-Xent loss") < 3 * math.log(2 * n - 1)
     assert len(page.get("plotly_chart")) == 3  # the similarity matrix, the anchor's softmax, loss against tau
 
@@ -59,11 +59,11 @@ def test_batch_larger_than_the_dataset_is_refused():
 
 def test_a_trained_encoder_matches_views_better_than_random(page):
     page.segmented_control(key="loss_space").set_value("h").run()
-    random_top1 = metric(page, "Positive is the top match")
+    random_top1 = metric(page, "Positive ranks first")
     page.selectbox(key="encoder_choice").set_value("demo-run").run()
     assert not page.exception and not page.error
     assert any("trained by run demo-run" in c.value for c in page.caption)
-    assert metric(page, "Positive is the top match") > random_top1
+    assert metric(page, "Positive ranks first") > random_top1
 
 
 def test_a_checkpoint_for_other_images_gives_a_message():
@@ -80,10 +80,10 @@ def test_a_trained_encoder_is_shown_on_the_views_it_was_trained_with(page):
     assert page.segmented_control(key="loss_views").value == "run", "the run's own views by default"
     said = " ".join(c.value for c in page.caption)
     assert "Views drawn as run demo-run trained: paper-cifar with" in said and "flip off" in said
-    own = metric(page, "Positive is the top match")
-    assert own >= 60 and metric(page, "NT-Xent loss") < 0.6 * metric(page, "Chance level")
+    own = metric(page, "Positive ranks first")
+    assert own >= 60 and metric(page, "NT-Xent loss") < 0.6 * metric(page, "Chance ln")
     page.segmented_control(key="loss_views").set_value("page").run()
-    assert metric(page, "Positive is the top match") < own
+    assert metric(page, "Positive ranks first") < own
 
 
 def test_the_anchor_box_and_chart_agree_after_n_changes(page):

@@ -11,12 +11,14 @@ from ui.run_picker import DEMO_RUN
 
 PRESENTER_CSS = """
 <style>
-html { font-size: 125%; }
-[data-testid="stSidebar"] { font-size: 90%; }
-h1 { font-size: 2.6rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
+html { font-size: 112%; }
+[data-testid="stSidebar"] { font-size: 90%; min-width: 250px !important; max-width: 250px !important; }
+[data-testid="stMainBlockContainer"] { padding: 1.2rem 1.5rem 2rem 1.5rem; max-width: none; }
+h1 { font-size: 2rem !important; padding: 0.2rem 0 !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricLabel"] p { white-space: normal; }
 </style>
-"""
+"""  # fits a 1280 x 720 projector: a narrow sidebar, little padding, so each page's main figure shows on the first screen
 
 
 def presenter() -> bool:
@@ -110,7 +112,8 @@ def enter_step(number: int | None) -> None:
 
 def step_link(number: int, label: str) -> None:
     """A link to step `number`: the URL names only the step; entering it sets the rest."""
-    st.page_link(page(STEPS[number - 1].page), label=label, query_params={"step": str(number)})
+    st.page_link(page(STEPS[number - 1].page), label=label, query_params={"step": str(number)},
+                 help=f"Step {number}: {STEPS[number - 1].title}")
 
 
 def presenter_fonts(figure: go.Figure) -> go.Figure:
@@ -126,13 +129,13 @@ def lecture_banner(number: int) -> None:
     with st.container(border=True, key="lecture_banner"):
         st.markdown(f"**Step {number} of {len(STEPS)}: {step.title}.** {step.text}")
         st.markdown(f"**Ask the room:** {step.question}")
-        reveal, back, forward = st.columns([2, 3, 3], vertical_alignment="center")
+        reveal, back, forward = st.columns([3, 2, 2], vertical_alignment="center")
         shown = reveal.toggle("Reveal the answer", key=f"reveal_{number}")
         with back:
             if number > 1:
-                step_link(number - 1, f"← Step {number - 1}: {STEPS[number - 2].title}")
+                step_link(number - 1, f"← Step {number - 1}")
         with forward:
             if number < len(STEPS):
-                step_link(number + 1, f"Step {number + 1}: {STEPS[number].title} →")
+                step_link(number + 1, f"Step {number + 1} →")
         if shown:
             st.success(step.answer)

@@ -184,3 +184,23 @@ def test_without_runs_of_ones_own_the_shipped_demo_run_is_shown(monkeypatch, tmp
     assert at.selectbox(key="emb_run").value == "demo-run" and len(at.selectbox(key="emb_run").options) == 1
     assert not at.error
     assert len(maps(at)) == 2
+
+
+def test_highlighting_a_label_marks_its_points_on_both_maps(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    at.multiselect(key="emb_highlight").set_value(["3"]).run()
+    assert not at.exception, at.exception
+    for figure in maps(at):
+        for trace in figure["data"]:
+            marked = trace.get("selectedpoints")
+            assert marked is not None
+            assert len(marked) == (len(trace["customdata"]) if trace["name"] == "3" else 0), trace["name"]
+
+
+def test_the_neighbour_example_starts_where_training_changed_the_neighbours(monkeypatch, root):
+    """Not image #0: an image whose trained neighbours share its label more often than its random-init ones."""
+    at = open_page(monkeypatch, root)
+    assert at.number_input(key="emb_pick").value != 0
+    shares = {m.value.split("**")[1]: int(m.value.split(": ")[1].split(" of ")[0])
+              for m in at.markdown if "share its colour" in m.value}
+    assert shares["Trained"] > shares["Random initialisation"], shares

@@ -50,6 +50,7 @@ def embedding_map(
     hover_sprite: str,
     thumbnails: dict[int, str] | None = None,
     cells: int = 12,
+    highlight: np.ndarray | None = None,
 ) -> go.Figure:
     """A scatter of xy (N, 2), one trace per group (names[g], for the legend), point i carrying customdata i.
 
@@ -58,6 +59,7 @@ def embedding_map(
     selection as BigInts, and it validates nested lists element by element (0.1 s per 2,000 points).
     thumbnails: row id -> image data URI, drawn under its point, 0.6 of a cell of a cells x cells grid wide.
     layout.meta names the hover sprite (ui.hover_preview) that shows a hovered point's image.
+    highlight: row ids drawn large and dark while the rest fade (a selection made on the other map, or labels).
     """
     colours = palette(len(names))
     traces = []
@@ -69,6 +71,7 @@ def embedding_map(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name,
             marker={"size": 6, "color": colours[g], "opacity": 0.8, "line": {"width": 0}},
             customdata=rows.tolist(), hovertemplate=f"#%{{customdata}} · {name}<extra></extra>",
+            **_highlighted(rows, highlight),
         ))
     x_range, y_range = padded_range(xy)
     size = 0.6 * max(x_range[1] - x_range[0], y_range[1] - y_range[0]) / cells
@@ -87,6 +90,17 @@ def embedding_map(
         hovermode="closest", modebar={"orientation": "v"},  # a vertical toolbar leaves the title readable
     )
     return figure
+
+
+def _highlighted(rows: np.ndarray, highlight: np.ndarray | None) -> dict:
+    """A trace's selectedpoints (positions within the trace) and styles that make highlighted rows stand out."""
+    if highlight is None:
+        return {}
+    return {
+        "selectedpoints": np.flatnonzero(np.isin(rows, highlight)).tolist(),
+        "selected": {"marker": {"size": 10, "opacity": 1.0}},
+        "unselected": {"marker": {"opacity": 0.12}},
+    }
 
 
 def transfer_chart(rows: list[dict]) -> go.Figure:

@@ -21,13 +21,14 @@ def projector(browser, server):  # noqa: F811
     """projector(path, url=server): a fresh browser context at 1280 x 720 on `path`, its first run done."""
     contexts = []
 
-    def open_(path: str, url: str = server):
+    def open_(path: str, url: str = server, wait: bool = True):
         context = browser.new_context(viewport=PROJECTOR)
         contexts.append(context)
         page = context.new_page()
         page.add_init_script(COUNT_RUNS)
         page.goto(f"{url}/{path}")
-        settle(page, 0, timeout=3 * MINUTE)
+        if wait:
+            settle(page, 0, timeout=3 * MINUTE)
         return page
 
     yield open_
@@ -73,10 +74,11 @@ def test_presenter_mode_fits_a_projector_on_every_page_and_step(projector):
     views += [(f"step{n}", f"{url_path(step.page)}?step={n}&present=true") for n, step in enumerate(STEPS, start=1)]
     problems = []
     for name, path in views:
-        page = projector(path)
-        if "embeddings" in path:
-            wait_until(lambda: page.locator(".js-plotly-plot").count() >= 2, "the maps", 150)
-            settle(page, 0)
+        maps = "embeddings" in path  # the scores below the maps take minutes on two busy cores: wait for the maps
+        page = projector(path, wait=not maps)
+        if maps:
+            wait_until(lambda: page.evaluate(f"[...document.querySelectorAll('.js-plotly-plot')].filter({MAP}).length")
+                       == 2, "the maps", 300)
         page.screenshot(path=SHOTS / f"{name}.png")
         no_exception(page)
         banner = page.locator(".st-key-lecture_banner")
@@ -89,7 +91,8 @@ def test_presenter_mode_fits_a_projector_on_every_page_and_step(projector):
 
 
 def test_step_links_move_the_url_and_the_reveal_stays(projector):
-    page = projector("embeddings?step=7")
+    page = projector("embeddings?step=7", wait=False)
+    page.locator(".st-key-lecture_banner").wait_for(timeout=3 * MINUTE)
     act(page, lambda: page.get_by_role("link", name="Step 8 →").click())
     wait_until(lambda: "step=8" in page.url, "the URL to name step 8", 30)
     assert "Step 8 of 8" in page.locator(".st-key-lecture_banner").inner_text()
@@ -123,3 +126,24 @@ def test_a_copied_link_opens_on_the_same_numbers_in_a_fresh_browser(projector, b
     assert metrics(other) == before
     assert other.locator(".katex-html").first.inner_text() == equation
     fresh.close()
+
+
+def test_a_point_clicked_on_one_map_lights_up_on_the_other(projector):
+    page = projector("embeddings?step=7", wait=False)
+    wait_until(lambda: page.evaluate(f"[...document.querySelectorAll('.js-plotly-plot')].filter({MAP}).length") == 2,
+               "two maps", 300)
+    spot = page.evaluate(f"""(() => {{
+        const el = [...document.querySelectorAll('.js-plotly-plot')].filter({MAP})[1];
+        const t = el._fullData.find(t => t.x.length > 0), xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+        const r = el.getBoundingClientRect();
+        return {{x: r.left + xa._offset + xa.l2p(t.x[0]), y: r.top + ya._offset + ya.l2p(t.y[0]), id: t.customdata[0]}};
+    }})()""")
+    page.mouse.move(spot["x"], spot["y"])
+    act(page, lambda: page.mouse.click(spot["x"], spot["y"]))
+    lit = f"""(() => {{
+        const el = [...document.querySelectorAll('.js-plotly-plot')].filter({MAP})[0];
+        return el.data.flatMap(t => (t.selectedpoints || []).map(i => t.customdata[i])); }})()"""
+    wait_until(lambda: page.evaluate(lit) == [spot["id"]], "the same image lit on the before map", 60)
+
+
+MAP = "el => el.layout?.meta?.hover_sprite"

@@ -133,6 +133,8 @@ def open_link() -> tuple[dict[str, object], list[str]]:
         texts, spec = st.query_params.get_all(key), URL_KEYS.get(key)
         if spec is None:
             ignored.append(key)
+        elif key == "step":
+            continue  # ui.classroom reads the step from the URL on every run
         elif spec.kind == "str" and spec.choices is None:
             st.session_state.setdefault("link_pending", {})[key] = texts[0]
         else:
@@ -172,9 +174,9 @@ def _text(value: object) -> list[str]:
     return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
 
 
-def view_link(url_path: str, base: str | None = None) -> str:
+def view_link(url_path: str) -> str:
     """The link that reopens this view: the page, and every URL-bound value that differs from a fresh start."""
-    parts = urlsplit(base or st.context.url or "http://localhost:8501/")
+    parts = urlsplit(st.context.url or "http://localhost:8501/")
     state = {key: st.session_state[key] for key in URL_KEYS if st.session_state.get(key) is not None and key != "step"}
     if "aug_preset" in state:
         state["aug_preset"] = base_preset()  # a custom setting: its preset, and what differs from it

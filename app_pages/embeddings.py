@@ -118,7 +118,9 @@ if st.session_state.get("emb_pick_for") != (shown, space):  # a new map: start o
         torch.from_numpy(found.get("random", space)), torch.from_numpy(found.get("trained", space)),
         torch.from_numpy(groups),
     )
-marked = st.multiselect(
+if "emb_highlight" in st.session_state:  # labels and clusters are different names: keep those still there
+    st.session_state["emb_highlight"] = [m for m in st.session_state["emb_highlight"] if m in names]
+marked = picker.multiselect(  # under the run picker, where the column has room: the maps stay on the first screen
     "Highlight", names, key="emb_highlight", placeholder="labels to highlight on both maps",
     help="The points of these labels stay dark on both maps while the rest fade: see where one class went.",
 )

@@ -46,7 +46,7 @@ def metrics(page) -> dict[str, str]:
 def first_figure_top(page) -> float:
     """Top (px, from the top of the window) of the first chart or picture in the main area."""
     return page.evaluate("""(() => {
-        const found = [...document.querySelectorAll('section.stMain .js-plotly-plot, section.stMain [data-testid=stImage]')];
+        const found = [...document.querySelectorAll('[data-testid=stMainBlockContainer] .js-plotly-plot, [data-testid=stMainBlockContainer] [data-testid=stImage]')];
         return found.length ? Math.min(...found.map(e => e.getBoundingClientRect().top)) : 1e9; })()""")
 
 
@@ -93,7 +93,7 @@ def test_presenter_mode_fits_a_projector_on_every_page_and_step(projector):
 def test_step_links_move_the_url_and_the_reveal_stays(projector):
     page = projector("embeddings?step=7", wait=False)
     page.locator(".st-key-lecture_banner").wait_for(timeout=3 * MINUTE)
-    act(page, lambda: page.get_by_role("link", name="Step 8 →").click())
+    act(page, lambda: page.get_by_role("button", name="Step 8 →").click())
     wait_until(lambda: "step=8" in page.url, "the URL to name step 8", 30)
     assert "Step 8 of 8" in page.locator(".st-key-lecture_banner").inner_text()
     act(page, lambda: page.get_by_text("Reveal the answer").click())
@@ -115,7 +115,7 @@ def test_a_copied_link_opens_on_the_same_numbers_in_a_fresh_browser(projector, b
     act(page, lambda: page.get_by_text("Link to this view").click())
     code = page.locator("[data-testid=stPopoverBody] [data-testid=stCode]")
     code.hover()
-    assert code.get_by_role("button").first.is_visible(), "the copy button the caption points to"
+    code.get_by_role("button").first.wait_for(state="visible", timeout=10_000)  # the copy icon the caption names
     link = code.inner_text().strip()
     assert "encoder_choice=demo-run" in link and "loss_anchor=6b" in link
     fresh = browser.new_context(viewport=PROJECTOR)

@@ -17,8 +17,10 @@ html { font-size: 112%; }
 h1 { font-size: 2rem !important; padding: 0.2rem 0 !important; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; }
 [data-testid="stMetricLabel"] p { white-space: normal; }
+.stElementContainer:has(h1) + .stElementContainer:has([data-testid="stCaptionContainer"]) { display: none; }
 </style>
-"""  # fits a 1280 x 720 projector: a narrow sidebar, little padding, so each page's main figure shows on the first screen
+"""  # fits a 1280 x 720 projector: a narrow sidebar, little padding, no intro under the title: the lecturer says it
+STEP_CSS = "<style>.stElementContainer:has(h1) { display: none; }</style>"  # presenting a step: its box names it
 
 
 def presenter() -> bool:
@@ -110,10 +112,21 @@ def enter_step(number: int | None) -> None:
             set_values(STEPS[number - 1].params)
 
 
-def step_link(number: int, label: str) -> None:
-    """A link to step `number`: the URL names only the step; entering it sets the rest."""
-    st.page_link(page(STEPS[number - 1].page), label=label, query_params={"step": str(number)},
-                 help=f"Step {number}: {STEPS[number - 1].title}")
+def _go_to_step(number: int) -> None:
+    st.query_params["step"] = str(number)
+
+
+def step_link(number: int, label: str, here: str | None = None) -> None:
+    """A link to step `number`: the URL names only the step; entering it sets the rest.
+
+    On the page already shown (`here`), a button that rewrites the URL's step: a link to the same page would
+    leave the old step in the URL, and "Reveal the answer" would then jump back to it.
+    """
+    target, help_text = STEPS[number - 1].page, f"Step {number}: {STEPS[number - 1].title}"
+    if target == here:
+        st.button(label, key=f"go_step_{number}", on_click=_go_to_step, args=(number,), help=help_text, type="tertiary")
+    else:
+        st.page_link(page(target), label=label, query_params={"step": str(number)}, help=help_text)
 
 
 def presenter_fonts(figure: go.Figure) -> go.Figure:
@@ -126,6 +139,8 @@ def presenter_fonts(figure: go.Figure) -> go.Figure:
 def lecture_banner(number: int) -> None:
     """The step's text and question above the page it happens on; the answer waits for a click."""
     step = STEPS[number - 1]
+    if presenter():
+        st.html(STEP_CSS)
     with st.container(border=True, key="lecture_banner"):
         st.markdown(f"**Step {number} of {len(STEPS)}: {step.title}.** {step.text}")
         st.markdown(f"**Ask the room:** {step.question}")
@@ -133,9 +148,9 @@ def lecture_banner(number: int) -> None:
         shown = reveal.toggle("Reveal the answer", key=f"reveal_{number}")
         with back:
             if number > 1:
-                step_link(number - 1, f"← Step {number - 1}")
+                step_link(number - 1, f"← Step {number - 1}", step.page)
         with forward:
             if number < len(STEPS):
-                step_link(number + 1, f"Step {number + 1} →")
+                step_link(number + 1, f"Step {number + 1} →", step.page)
         if shown:
             st.success(step.answer)

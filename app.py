@@ -10,33 +10,29 @@ if "torch" not in sys.modules:  # the first visit after a server start waits for
     starting.info("Starting the app: loading PyTorch (once per server start, a few seconds)…",
                   icon=":material/hourglass_top:")
 
-from ui.classroom import copy_link, current_step, ignored_parameters, lecture_banner, link_parameters, presenter_toggle  # noqa: E402,E501
+from app_pages import PAGES, page  # noqa: E402
+from ui.classroom import current_step, enter_step, lecture_banner, presenter_toggle  # noqa: E402
+from ui.links import copy_link, open_link, refused_by_widgets, set_values  # noqa: E402
 from ui.sidebar import dataset_sidebar  # noqa: E402
 from ui.umap_warmup import start_umap_warmup  # noqa: E402
 
 starting.empty()
-given = link_parameters()
-
-pages = [
-    st.Page("app_pages/augmentations.py", title="Augmentations", icon=":material/flip:", default=True),
-    st.Page("app_pages/loss.py", title="Similarity and loss", icon=":material/grid_on:"),
-    st.Page("app_pages/train.py", title="Training", icon=":material/model_training:"),
-    st.Page("app_pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-    st.Page("app_pages/lecture.py", title="Lecture", icon=":material/school:"),
-]
-page = st.navigation(pages)
+opened, ignored = open_link()  # before any widget: a link's values (first run only)
+step = current_step()
+enter_step(step)  # a lecture step's own settings, then the link's where it names more
+set_values(opened)
+current = st.navigation([page(name) for name in PAGES])
 dataset_sidebar()
 with st.sidebar:
     presenter_toggle()
-    copy_link(page.url_path)
-step = current_step()
+    copy_link(current.url_path)
 if step:
     lecture_banner(step)
 try:
-    page.run()
+    current.run()
 finally:
     # Once per server process, after the first page has been drawn: its views never wait for numba or plotly.
     start_umap_warmup()
-    ignored = ignored_parameters(given)
+    ignored += refused_by_widgets()
     if ignored:
         st.toast(f"Ignored link parameters this view does not know or could not use: {', '.join(ignored)}.")

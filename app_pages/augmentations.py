@@ -1,11 +1,17 @@
 """Augmentations: two random SimCLR views of the same image, and every op's dial."""
 
+from dataclasses import asdict
+
 import streamlit as st
 
+from app_pages import page
 from simclr import augment, data
+from app_pages.train_form import adopt_views
+from simclr.augment import PRESETS
 from simclr.view_gallery import view_gallery
-from ui.augment_controls import KEEP, augment_controls
+from ui.augment_controls import augment_controls
 from ui.classroom import presenter
+from ui.links import KEEP, base_preset
 from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
 from ui.sidebar import current_dataset
 
@@ -37,6 +43,14 @@ with controls:
     st.button("Resample views", on_click=_next_seed, key="resample", type="primary", use_container_width=True)
     with st.expander("Augmentation settings", expanded=True):
         config = augment_controls()
+    if st.button("Train with these views", key="train_with_views", icon=":material/model_training:",
+                 use_container_width=True,
+                 help="Open the Training form with these augmentation settings, e.g. colour jitter off to rerun "
+                 "the paper's Fig. 5 ablation."):
+        preset = PRESETS[base_preset()]
+        changes = {k: v for k, v in asdict(config).items() if k != "size" and getattr(preset, k) != v}
+        adopt_views(base_preset(), changes, st.session_state.get("dataset", ""))
+        st.switch_page(page("train"), query_params={})  # {}: the bound widgets write their own back
 
 if source == "My own images":
     with main:

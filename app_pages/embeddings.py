@@ -4,11 +4,12 @@ import hashlib
 import math
 from functools import partial
 
+import numpy as np
 import streamlit as st
 import torch
 
 from app_pages.embeddings_charts import embedding_map, spread_sample, transfer_chart
-from app_pages.embeddings_hover import hover_preview
+from ui.hover_preview import hover_preview
 from app_pages.embeddings_map_controls import map_controls
 from app_pages.embeddings_replay import replay_section
 from simclr.data import DataError
@@ -16,6 +17,7 @@ from simclr.device import resolve_device
 from simclr.evaluate import nearest_neighbours
 from simclr.export import encoder_weights, projector_zip
 from simclr.model import ModelError
+from simclr.neighbourhoods import most_changed
 from simclr.project import UMAP_MIN_POINTS
 from ui.charts import data_uri
 from ui.pictures import to_picture
@@ -111,6 +113,22 @@ else:
 images = dataset.images[torch.from_numpy(found.ids)]  # (N, C, H, W) uint8, row i = point i
 image_names = [dataset.names[i] for i in found.ids] if dataset.names else [""] * count
 captions = [f"#{i} · {names[g]}" + (f" · {n}" if n else "") for i, (g, n) in enumerate(zip(groups, image_names))]
+if st.session_state.get("emb_pick_for") != (shown, space):  # a new map: start on the most telling example
+    st.session_state["emb_pick_for"] = (shown, space)
+    st.session_state["emb_pick"] = most_changed(
+        torch.from_numpy(found.get("random", space)), torch.from_numpy(found.get("trained", space)),
+        torch.from_numpy(groups),
+    )
+if "emb_highlight" in st.session_state:  # labels and clusters are different names: keep those still there
+    st.session_state["emb_highlight"] = [m for m in st.session_state["emb_highlight"] if m in names]
+marked = picker.multiselect(  # under the run picker, where the column has room: the maps stay on the first screen
+    "Highlight", names, key="emb_highlight", placeholder="labels to highlight on both maps",
+    help="The points of these labels stay dark on both maps while the rest fade: see where one class went.",
+)
+selected_on = st.session_state.get("emb_selected_from")
+selection = st.session_state.get(f"emb_map_{selected_on}") if selected_on else None
+chosen = np.array(sorted({int(p["customdata"]) for p in selection.selection.points}) if selection else [], dtype=int)
+by_label = np.flatnonzero(np.isin(groups, [names.index(m) for m in marked])) if marked else None
 
 token = "emb-" + hashlib.sha1(repr(shown).encode()).hexdigest()[:12]
 hover_preview(token, hover_sprite(shown), math.ceil(math.sqrt(count)), captions)
@@ -125,7 +143,10 @@ maps = {}
 for column, (side, xy) in zip(st.columns(2), (("before", before), ("after", after))):
     sample = spread_sample(xy, settings.cells) if settings.thumbnails else []
     thumbs = {int(r): data_uri(to_picture(images[r], min_side=0)) for r in sample}
-    figure = embedding_map(xy, groups, names, titles[side], token, thumbs, settings.cells)
+    mirrored = chosen if len(chosen) and side != selected_on else None  # the other map shows the same images
+    parts = [rows for rows in (mirrored, by_label) if rows is not None]
+    highlight = np.union1d(*parts) if len(parts) == 2 else parts[0] if parts else None
+    figure = embedding_map(xy, groups, names, titles[side], token, thumbs, settings.cells, highlight)
     with column:
         maps[side] = st.plotly_chart(
             figure, key=f"emb_map_{side}", on_select=partial(_selected, side),
@@ -133,7 +154,8 @@ for column, (side, xy) in zip(st.columns(2), (("before", before), ("after", afte
         )
 st.caption(
     "Hover over a point to see its image; click one to look at its neighbours below. To see a whole region, "
-    "pick the lasso or box tool (toolbar, top right of each map) and draw around it; double-click clears."
+    "pick the lasso or box tool (toolbar, top right of each map) and draw around it: the same images light up "
+    "on the other map. Double-click clears."
 )
 replay_section(run)
 
@@ -151,7 +173,8 @@ query_column, neighbour_columns = st.columns([1, 5], gap="large")
 with query_column:
     pick = st.number_input(  # no value=: a clicked point sets it through session state
         "Image #", 0, count - 1, key="emb_pick",
-        help="The number shown when hovering over a point; clicking a point on either map picks it too.",
+        help="The number shown when hovering over a point; clicking a point on either map picks it too. It starts "
+        "on the image whose neighbours changed most: the most gained that share its label, then the fewest kept.",
     )
     n_shown = st.slider(
         "Neighbours", 1, min(24, count - 1), min(8, count - 1), key="emb_neighbours_shown",

@@ -1,8 +1,9 @@
 """Plotly figures of the Embeddings page: a 2-D map with images under its points, and few-label transfer."""
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
+
+from ui.charts import padded_range, palette
 
 MAP_HEIGHT = 520
 TRANSFER_NAMES = {
@@ -29,19 +30,6 @@ def spread_sample(xy: np.ndarray, cells: int) -> np.ndarray:
     return order[first]
 
 
-def padded_range(xy: np.ndarray, margin: float = 0.06) -> tuple[list[float], list[float]]:
-    """x and y axis ranges around the points (N, 2), with room for the thumbnails at the edges."""
-    low, high = xy.min(axis=0), xy.max(axis=0)
-    pad = (high - low).max() * margin + 1e-6
-    return [float(low[0] - pad), float(high[0] + pad)], [float(low[1] - pad), float(high[1] + pad)]
-
-
-def palette(count: int) -> list[str]:
-    """`count` distinct colours: Plotly's ten, then the 24 of Light24 and repeats for more classes."""
-    base = px.colors.qualitative.Plotly if count <= 10 else px.colors.qualitative.Light24
-    return [base[i % len(base)] for i in range(count)]
-
-
 def embedding_map(
     xy: np.ndarray,
     groups: np.ndarray,
@@ -50,6 +38,7 @@ def embedding_map(
     hover_sprite: str,
     thumbnails: dict[int, str] | None = None,
     cells: int = 12,
+    highlight: np.ndarray | None = None,
 ) -> go.Figure:
     """A scatter of xy (N, 2), one trace per group (names[g], for the legend), point i carrying customdata i.
 
@@ -57,7 +46,8 @@ def embedding_map(
     plain 1-D list: plotly would send a numpy int64 array as a typed array, which comes back from a
     selection as BigInts, and it validates nested lists element by element (0.1 s per 2,000 points).
     thumbnails: row id -> image data URI, drawn under its point, 0.6 of a cell of a cells x cells grid wide.
-    layout.meta names the hover sprite (app_pages.embeddings_hover) that shows a hovered point's image.
+    layout.meta names the hover sprite (ui.hover_preview) that shows a hovered point's image.
+    highlight: row ids drawn large and dark while the rest fade (a selection made on the other map, or labels).
     """
     colours = palette(len(names))
     traces = []
@@ -69,6 +59,7 @@ def embedding_map(
             x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=name,
             marker={"size": 6, "color": colours[g], "opacity": 0.8, "line": {"width": 0}},
             customdata=rows.tolist(), hovertemplate=f"#%{{customdata}} · {name}<extra></extra>",
+            **_highlighted(rows, highlight),
         ))
     x_range, y_range = padded_range(xy)
     size = 0.6 * max(x_range[1] - x_range[0], y_range[1] - y_range[0]) / cells
@@ -87,6 +78,17 @@ def embedding_map(
         hovermode="closest", modebar={"orientation": "v"},  # a vertical toolbar leaves the title readable
     )
     return figure
+
+
+def _highlighted(rows: np.ndarray, highlight: np.ndarray | None) -> dict:
+    """A trace's selectedpoints (positions within the trace) and styles that make highlighted rows stand out."""
+    if highlight is None:
+        return {}
+    return {
+        "selectedpoints": np.flatnonzero(np.isin(rows, highlight)).tolist(),
+        "selected": {"marker": {"size": 10, "opacity": 1.0}},
+        "unselected": {"marker": {"opacity": 0.12}},
+    }
 
 
 def transfer_chart(rows: list[dict]) -> go.Figure:

@@ -7,6 +7,8 @@ import streamlit as st
 from simclr import runs
 from simclr.data import Dataset
 from simclr.model import ENCODERS, ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
+from simclr.train_config import TrainConfig
+from ui.links import KEEP
 from ui.run_picker import checkpoint_of, runs_with_checkpoints
 
 INIT_SEED = 0  # random initialisations are reproducible: the same seed gives the same weights
@@ -24,22 +26,25 @@ def trained_model(path: str, modified: float) -> SimCLRModel:
     return load_checkpoint(Path(path))[0]
 
 
-def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str]:
-    """A selectbox of encoders; returns the model (eval mode, CPU) and a caption that says what it is.
+def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str, TrainConfig | None]:
+    """A selectbox of encoders; returns the model (eval mode, CPU), a caption that says what it is, and the
+    training run's config (None for a random initialisation).
 
     Stops the page with a message when a checkpoint is unreadable or was trained on other images.
     """
     _, channels, size, _ = dataset.images.shape
     trained = {run.name: run for run in runs_with_checkpoints(runs.default_root())}
     choices = [RANDOM + name for name in ENCODERS] + list(trained)
+    if st.session_state.get("encoder_choice", choices[0]) not in choices:  # a run that is gone (a link, a step)
+        del st.session_state["encoder_choice"]
     choice = st.selectbox(
-        "Encoder", choices, key="encoder_choice",
+        "Encoder", choices, key="encoder_choice", **KEEP,
         help="A random initialisation maps every image to nearly the same direction: the loss sits at chance. "
         "A trained run's encoder makes the two views of an image agree while their crops and colours differ.",
     )
     if choice.startswith(RANDOM):
         encoder = choice.removeprefix(RANDOM)
-        return random_model(encoder, channels, size), f"{encoder}, random initialisation (seed {INIT_SEED})"
+        return random_model(encoder, channels, size), f"{encoder}, random initialisation (seed {INIT_SEED})", None
     run = trained[choice]
     path = checkpoint_of(run)
     try:
@@ -54,4 +59,5 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str]:
             "Pick the run's dataset in the sidebar, or another encoder."
         )
         st.stop()
-    return model, f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"
+    caption = f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"
+    return model, caption, TrainConfig.from_dict(run.config) if run.config else None

@@ -27,13 +27,33 @@ def _apply_preset() -> None:
     for field in FIELDS:
         st.session_state[_key(field)] = getattr(config, field)
     st.session_state["train_augment"] = dict(config.augment)
+    st.session_state["train_augment_for"] = config.preset
+
+
+def _start_form() -> None:
+    """A first visit starts from the CPU demo preset."""
+    if _key("dataset") not in st.session_state:
+        st.session_state["train_run_preset"] = next(iter(RUN_PRESETS))
+        _apply_preset()
+
+
+def adopt_views(preset: str, augment: dict, dataset: str) -> None:
+    """Start the form from a page's views ("Train with these views"): `augment` holds the changes to `preset`."""
+    _start_form()
+    st.session_state[_key("preset")] = preset
+    st.session_state["train_augment"] = dict(augment)
+    st.session_state["train_augment_for"] = preset
+    if dataset in DATASETS:
+        st.session_state[_key("dataset")] = dataset
+
+
+def _drop_changes() -> None:
+    st.session_state["train_augment"] = {}
 
 
 def train_form() -> TrainConfig:
     """Widgets for a new run; a first visit starts from the CPU demo preset."""
-    if _key("dataset") not in st.session_state:
-        st.session_state["train_run_preset"] = next(iter(RUN_PRESETS))
-        _apply_preset()
+    _start_form()
     st.selectbox(
         "Preset", list(RUN_PRESETS), key="train_run_preset", on_change=_apply_preset,
         help="A starting point; every field below stays editable. " + " ".join(
@@ -81,7 +101,12 @@ def train_form() -> TrainConfig:
     )
     values = {field: st.session_state[_key(field)] for field in FIELDS}
     base = asdict(RUN_PRESETS[st.session_state["train_run_preset"]])
-    augment = st.session_state["train_augment"] if values["preset"] == base["preset"] else {}
+    kept = values["preset"] == st.session_state.get("train_augment_for")  # changes belong to the preset they were made to
+    augment = st.session_state["train_augment"] if kept else {}
+    if augment:
+        changes = ", ".join(f"{k} {'on' if v else 'off'}" if isinstance(v, bool) else f"{k} {v}" for k, v in augment.items())
+        left.caption(f"Changes to {values['preset']}: {changes}.")
+        left.button("Use the preset as it is", key="train_drop_changes", on_click=_drop_changes)
     if values["dataset"] == "folder":  # the folder typed in the sidebar, checked to lie inside the data root
         try:
             values["path"] = str(folder_inside_root(st.session_state.get("folder", "")))

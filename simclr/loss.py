@@ -105,3 +105,18 @@ def anchor_breakdown(
         hardest=hardest,
         positive_index=positive,
     )
+
+
+def loss_by_temperature(z1: torch.Tensor, z2: torch.Tensor, temperatures: torch.Tensor) -> torch.Tensor:
+    """NT-Xent of one batch at each temperature, to plot how tau shapes the loss. (T,) -> (T,).
+
+    z1, z2: (N, D). The cosine similarities are computed once; only the division by tau changes.
+    """
+    sim = cosine_similarity_matrix(z1, z2)  # (2N, 2N)
+    n2 = sim.shape[0]
+    positive = torch.arange(n2, device=sim.device).roll(n2 // 2)  # (2N,): view i of one image pairs with i +- N
+    self_mask = torch.eye(n2, dtype=torch.bool, device=sim.device)
+    scaled = sim[None] / temperatures.to(sim)[:, None, None]  # (T, 2N, 2N)
+    scaled = scaled.masked_fill(self_mask, float("-inf"))  # an anchor is never its own candidate
+    log_probs = scaled.log_softmax(dim=2)  # (T, 2N, 2N)
+    return -log_probs[:, torch.arange(n2), positive].mean(dim=1)  # (T,)

@@ -216,3 +216,23 @@ def test_the_demo_runs_replay_has_a_frame_per_snapshot_with_the_curves_marked(mo
     np.testing.assert_allclose(np.c_[values(last[0]["x"]), values(last[0]["y"])], xy[zero], rtol=1e-5)
     knn_marker = last[-1]
     assert knn_marker["x"] == [steps[-1]] and knn_marker["y"] == [pytest.approx(runs.read_json(demo / runs.SUMMARY)["knn_after"])]
+
+
+def test_highlighting_a_label_marks_its_points_on_both_maps(monkeypatch, root):
+    at = open_page(monkeypatch, root)
+    at.multiselect(key="emb_highlight").set_value(["3"]).run()
+    assert not at.exception, at.exception
+    for figure in maps(at):
+        for trace in figure["data"]:
+            marked = trace.get("selectedpoints")
+            assert marked is not None
+            assert len(marked) == (len(trace["customdata"]) if trace["name"] == "3" else 0), trace["name"]
+
+
+def test_the_neighbour_example_starts_where_training_changed_the_neighbours(monkeypatch, root):
+    """Not image #0: an image whose trained neighbours share its label more often than its random-init ones."""
+    at = open_page(monkeypatch, root)
+    assert at.number_input(key="emb_pick").value != 0
+    shares = {m.value.split("**")[1]: int(m.value.split(": ")[1].split(" of ")[0])
+              for m in at.markdown if "share its colour" in m.value}
+    assert shares["Trained"] > shares["Random initialisation"], shares

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from simclr.loss import anchor_breakdown, cosine_similarity_matrix, nt_xent
+from simclr.loss import anchor_breakdown, cosine_similarity_matrix, loss_by_temperature, nt_xent
 
 
 def algorithm_1(z1, z2, temperature):
@@ -211,3 +211,11 @@ def test_breakdown_of_identical_embeddings():
     b = anchor_breakdown(torch.ones(4, 3), torch.ones(4, 3), 0.5)
     np.testing.assert_allclose(b.p_positive.numpy(), np.full(8, 1 / 7), rtol=1e-6)
     assert (b.rank == 1).all()  # ties count for the positive
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_loss_by_temperature_matches_algorithm_1_at_each_temperature(n):
+    z1, z2 = randn(n, 5, seed=n), randn(n, 5, seed=n + 100)
+    temperatures = torch.tensor([0.05, 0.1, 0.5, 1.0, 2.0])
+    expected = [algorithm_1(z1, z2, float(t)) for t in temperatures]
+    assert loss_by_temperature(z1, z2, temperatures).tolist() == pytest.approx(expected, rel=1e-4, abs=1e-5)

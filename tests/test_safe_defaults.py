@@ -181,12 +181,12 @@ def test_st_html_calls_are_the_reviewed_ones():
              for path in files for node in ast.walk(ast.parse(path.read_text(), str(path)))
              if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "html"}
     scripted = {path for path, script in found if script}
-    assert scripted == {"app_pages/embeddings_hover.py"}, scripted
+    assert scripted == {"ui/hover_preview.py"}, scripted
 
 
 def test_hover_preview_script_holds_no_markup_from_captions():
     def app():
-        from app_pages.embeddings_hover import hover_preview
+        from ui.hover_preview import hover_preview
 
         hover_preview("t", "data:image/png;base64,AAAA", 2,
                       ["</script><img src=x onerror=alert(1)>", "<!--<script>", "a&b"])

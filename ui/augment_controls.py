@@ -6,9 +6,7 @@ import streamlit as st
 
 from simclr.augment import PRESETS, AugmentConfig
 from ui.classroom import presenter
-
-KEEP = {"persist_state": "session", "bind": "query-params"}  # shared across pages, kept in the link
-DEFAULT_PRESET = "paper-imagenet"
+from ui.links import CUSTOM, DEFAULT_PRESET, KEEP, apply_preset, base_preset, preset_state, same
 
 
 def _key(field: str) -> str:
@@ -16,25 +14,28 @@ def _key(field: str) -> str:
 
 
 def _apply_preset() -> None:
-    """Set every control to the chosen preset's value (a link's own values still win over these)."""
-    preset = st.session_state["aug_preset"]
-    for field, value in asdict(PRESETS[preset]).items():
-        if field != "size":
-            st.session_state[_key(field)] = tuple(value) if isinstance(value, (list, tuple)) else value
-    st.session_state["aug_preset_applied"] = preset
+    apply_preset(st.session_state["aug_preset"])
+
+
+def _custom_when_changed() -> None:
+    """Name the settings "custom" once a control no longer matches the preset the box names."""
+    name = st.session_state.get("aug_preset")
+    if name in PRESETS and any(not same(st.session_state.get(k), v) for k, v in preset_state(name).items()):
+        st.session_state["aug_preset"] = CUSTOM
 
 
 def augment_controls(size: int | None = None) -> AugmentConfig:
     """Render the preset picker and one control per op; return the config they describe."""
+    if "aug_preset_applied" not in st.session_state:  # first visit: every control starts from the default preset
+        apply_preset(st.session_state.get("aug_preset", DEFAULT_PRESET))
+    _custom_when_changed()
     st.selectbox(
-        "Preset", list(PRESETS), key="aug_preset", on_change=_apply_preset,
+        "Preset", [*PRESETS, CUSTOM], key="aug_preset", on_change=_apply_preset,
         index=list(PRESETS).index(DEFAULT_PRESET), **KEEP,
         help="paper-imagenet: the paper's defaults (s=1, blur). paper-cifar: s=0.5 and no blur "
-        "(appendix B.9). course-unit7: the Deep Learning Fundamentals notebook. none: views equal the image.",
+        "(appendix B.9). course-unit7: the Deep Learning Fundamentals notebook. none: views equal the image. "
+        "custom: the controls below no longer match a preset.",
     )
-    if st.session_state.get("aug_preset_applied") != st.session_state["aug_preset"]:
-        # First visit, or a link chose the preset: start every control from it.
-        _apply_preset()
     advanced = not presenter()  # presenter mode hides these controls; their values stay in effect
     st.markdown("**Random resized crop**")
     st.toggle("Crop", key=_key("crop"), **KEEP, help="The paper's most important op together with colour.")
@@ -73,6 +74,6 @@ def augment_controls(size: int | None = None) -> AugmentConfig:
             "Blur sigma", 0.1, 5.0, step=0.1, key=_key("blur_sigma"), **KEEP,
             help="The paper draws sigma from 0.1 to 2.0 with a kernel 10% of the image side.",
         )
-    values = {f.name: st.session_state[_key(f.name)] for f in fields(AugmentConfig) if f.name != "size"}
-    base = PRESETS[st.session_state["aug_preset"]]
+    values = {f.name: st.session_state[_key(f.name)] for f in fields(AugmentConfig) if _key(f.name) in st.session_state}
+    base = PRESETS[base_preset()]
     return AugmentConfig(**{**asdict(base), **values, "size": size})

@@ -4,6 +4,7 @@ import base64
 import io
 
 import numpy as np
+import plotly.express as px
 import plotly.graph_objects as go
 from PIL import Image
 
@@ -18,7 +19,8 @@ def data_uri(picture: np.ndarray) -> str:
 
 
 def similarity_heatmap(
-    sim: np.ndarray, labels: list[str], thumbnails: list[np.ndarray], positives: np.ndarray, stretch: bool
+    sim: np.ndarray, labels: list[str], thumbnails: list[np.ndarray], positives: np.ndarray, stretch: bool,
+    height: int = 640,
 ) -> go.Figure:
     """The 2N x 2N cosine-similarity matrix, positives outlined, thumbnails along both axes.
 
@@ -48,7 +50,7 @@ def similarity_heatmap(
     figure.update_layout(images=images)  # one update: add_layout_image validates the whole layout each call (0.5 s)
     figure.update_xaxes(range=[-1.8, n2 - 0.5], tickvals=list(range(n2)), ticktext=labels, side="top", showgrid=False)
     figure.update_yaxes(range=[n2 - 0.5, -1.8], tickvals=list(range(n2)), ticktext=labels, showgrid=False, scaleanchor="x")
-    figure.update_layout(height=640, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False)
     return figure
 
 
@@ -62,10 +64,27 @@ def softmax_row(probs: np.ndarray, labels: list[str], anchor: int, positive: int
         x=[labels[j] for j in candidates], y=[probs[j] for j in candidates], marker_color=colours,
         hovertemplate="%{x}: p = %{y:.3f}<extra></extra>",
     ))
+    chance = 1 / (len(probs) - 1)
+    figure.add_hline(y=chance, line_dash="dash", line_color="grey", annotation_text="chance 1/(2N-1)",
+                     annotation_position="top right")
     figure.update_layout(
-        height=280, margin={"l": 10, "r": 10, "t": 30, "b": 10}, yaxis_title="softmax probability",
+        height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, yaxis_title="softmax p",
         title=f"Anchor {labels[anchor]}: which candidate is its other view?",
     )
+    return figure
+
+
+def loss_temperature_curve(taus: np.ndarray, losses: np.ndarray, tau: float, loss: float, chance: float) -> go.Figure:
+    """This batch's NT-Xent against the temperature (log axis), the chosen tau marked, chance dashed."""
+    figure = go.Figure(go.Scatter(x=taus, y=losses, mode="lines", name="loss",
+                                  hovertemplate="τ = %{x:.2f}: loss %{y:.3f}<extra></extra>"))
+    figure.add_trace(go.Scatter(x=[tau], y=[loss], mode="markers", marker={"size": 12, "color": "#d62728"},
+                                name=f"τ = {tau:g}", hovertemplate="chosen τ = %{x:.2f}: loss %{y:.3f}<extra></extra>"))
+    figure.add_hline(y=chance, line_dash="dash", line_color="grey", annotation_text="chance ln(2N-1)")
+    figure.update_xaxes(type="log", title="temperature τ")
+    figure.update_yaxes(title="NT-Xent loss")
+    figure.update_layout(title="This batch's loss at every temperature", height=300, showlegend=False,
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
 
 
@@ -112,3 +131,16 @@ def _curve_layout(figure: go.Figure, title: str) -> None:
         title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="step",
         legend={"orientation": "h", "y": -0.25},
     )
+
+
+def padded_range(xy: np.ndarray, margin: float = 0.06) -> tuple[list[float], list[float]]:
+    """x and y axis ranges around the points (N, 2), with room for the thumbnails at the edges."""
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = (high - low).max() * margin + 1e-6
+    return [float(low[0] - pad), float(high[0] + pad)], [float(low[1] - pad), float(high[1] + pad)]
+
+
+def palette(count: int) -> list[str]:
+    """`count` distinct colours: Plotly's ten, then the 24 of Light24 and repeats for more classes."""
+    base = px.colors.qualitative.Plotly if count <= 10 else px.colors.qualitative.Light24
+    return [base[i % len(base)] for i in range(count)]

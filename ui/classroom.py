@@ -1,20 +1,26 @@
-"""Classroom: presenter mode, links that reproduce a view, and the guided lecture's banner."""
+"""Classroom: presenter mode and the guided lecture's steps and banner (links: ui.links)."""
 
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
 
+import plotly.graph_objects as go
 import streamlit as st
 
-LINK_KEYS = ("step", "present")  # query parameters the app reads itself; bound widgets add their own keys
+from app_pages import page
+from ui.links import set_values
+from ui.run_picker import DEMO_RUN
 
 PRESENTER_CSS = """
 <style>
-html { font-size: 125%; }
-[data-testid="stSidebar"] { font-size: 90%; }
-h1 { font-size: 2.6rem !important; }
-[data-testid="stMetricValue"] { font-size: 3rem; }
+html { font-size: 112%; }
+[data-testid="stSidebar"] { font-size: 90%; min-width: 250px !important; max-width: 250px !important; }
+[data-testid="stMainBlockContainer"] { padding: 1.2rem 1.5rem 2rem 1.5rem; max-width: none; }
+h1 { font-size: 2rem !important; padding: 0.2rem 0 !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; }
+[data-testid="stMetricLabel"] p { white-space: normal; }
+.stElementContainer:has(h1) + .stElementContainer:has([data-testid="stCaptionContainer"]) { display: none; }
 </style>
-"""
+"""  # fits a 1280 x 720 projector: a narrow sidebar, little padding, no intro under the title: the lecturer says it
+STEP_CSS = "<style>.stElementContainer:has(h1) { display: none; }</style>"  # presenting a step: its box names it
 
 
 def presenter() -> bool:
@@ -31,100 +37,60 @@ def presenter_toggle() -> None:
         st.html(PRESENTER_CSS)
 
 
-def link_parameters() -> dict[str, list[str]]:
-    """The query parameters the page was opened with, before any widget reads them."""
-    return {key: st.query_params.get_all(key) for key in st.query_params}
-
-
-def _same(given: list[str], value: object) -> bool:
-    """Whether a link's text value(s) name the widget's value (Streamlit drops a parameter equal to the default)."""
-    values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if len(values) != len(given):
-        return False
-    for text, actual in zip(given, values):
-        try:
-            if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-                if text.lower() != str(actual).lower():
-                    return False
-            elif abs(float(text) - float(actual)) > 1e-9:
-                return False
-        except ValueError:
-            return False
-    return True
-
-
-def ignored_parameters(given: dict[str, list[str]]) -> list[str]:
-    """Parameters of the opening link that this view did not use: unknown names or values a widget refused."""
-    ignored = []
-    for key, values in given.items():
-        if key in LINK_KEYS:
-            continue
-        if key not in st.session_state:
-            ignored.append(key)
-            del st.query_params[key]
-        elif key not in st.query_params and not _same(values, st.session_state[key]):
-            ignored.append(key)
-    return ignored
-
-
-def copy_link(url_path: str) -> None:
-    """Show the link that reproduces this view (page, dataset, sliders, seeds, run) with a copy button."""
-    parts = urlsplit(st.context.url or "http://localhost:8501/")
-    query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
-    link = f"{parts.scheme}://{parts.netloc}/{url_path}" + (f"?{query}" if query else "")
-    with st.popover("Link to this view", icon=":material/link:", use_container_width=True):
-        st.caption("Opening this link restores the page and its settings. Copy it with the button on the right.")
-        st.code(link, language=None, wrap_lines=True)
-
-
 @dataclass(frozen=True)
 class Step:
-    page: str  # the page that shows this step
-    params: dict  # query parameters that set the page up for it
+    page: str  # the name of the page that shows this step (app_pages.PAGES)
+    params: dict  # widget values that set the page up for it; they win over what the session had
     title: str
     text: str  # one or two sentences
     question: str  # asked to the room before the answer is revealed
     answer: str
 
 
+# The shipped demo run, on its own images and views: the steps whose text says training changed things.
+TRAINED = {"dataset": "mnist-5k", "encoder_choice": DEMO_RUN.name, "loss_views": "run", "loss_seed": 0,
+           "loss_anchor": "1a"}
+LOSS_START = {**TRAINED, "loss_space": "z", "loss_n": 8, "temperature": 0.5}
+
 STEPS = (
-    Step("app_pages/loss.py", {"loss_space": "z", "loss_n": 4}, "Cosine similarity",
+    Step("loss", {**LOSS_START, "loss_n": 4}, "Cosine similarity",
          "SimCLR compares images by the angle between their embeddings: cos = u·v / (|u| |v|), from -1 to 1.",
          "Why the angle and not the distance between the vectors?",
          "The length of an embedding carries no meaning here; normalising leaves only the direction, so the loss "
          "cannot cheat by making vectors longer or shorter."),
-    Step("app_pages/augmentations.py", {"aug_preset": "paper-imagenet"}, "Two views of one image",
+    Step("augmentations", {"aug_preset": "paper-imagenet"}, "Two views of one image",
          "Each image becomes two random views: crop, flip, colour jitter, grayscale, blur. The network must "
          "recognise them as the same image.",
          "Which two operations matter most, and why?",
          "Random crop and colour distortion together (paper Fig. 5): crops alone can be matched by their colour "
          "histogram, so colour jitter takes that shortcut away."),
-    Step("app_pages/loss.py", {"loss_n": 8}, "Positives and negatives",
+    Step("loss", LOSS_START, "Positives and negatives",
          "In a batch of N images each view has one positive (its other view) and 2(N-1) negatives: the matrix "
          "marks the positives with black squares.",
          "With N = 8, how many negatives does each anchor have?",
          "14 = 2(N-1): every view of every other image in the batch."),
-    Step("app_pages/loss.py", {"temperature": 0.1}, "NT-Xent and the temperature",
+    Step("loss", {**LOSS_START, "temperature": 0.1}, "NT-Xent and the temperature",
          "The loss is a softmax over the 2N-1 candidates that should pick the positive; at chance it is ln(2N-1).",
          "What happens to the loss when the temperature drops?",
          "Similarities are divided by τ, so a low τ sharpens the softmax: the hardest negatives dominate and "
          "the loss punishes them hard. Move the slider and watch."),
-    Step("app_pages/loss.py", {"loss_space": "h"}, "The projection head: h or z?",
-         "The loss sees z = g(h), a small MLP on top of the representation h. After training we keep h.",
+    Step("loss", LOSS_START, "The projection head: h or z?",
+         "The loss sees z = g(h), a small MLP on top of the representation h. Switch Embedding to h: the loss "
+         "rises towards chance, yet after training we keep h and throw g away.",
          "Why add a transformation only to throw it away?",
          "The loss wants z invariant to colour, crop and orientation; g can discard that information so that h "
          "keeps it. The paper found h better than z by over 10% (Fig. 8)."),
-    Step("app_pages/train.py", {}, "A short training run",
+    Step("train", {}, "A short training run",
          "Start the CPU demo: one minute on mnist-5k. Watch the loss fall below the chance line and the kNN "
          "accuracy climb.",
          "Nobody gave the network a label. Where does the kNN accuracy come from?",
          "Labels are used only to measure: held-out digits are classified by the labels of their nearest "
          "neighbours in h. Training never saw them."),
-    Step("app_pages/embeddings.py", {}, "Embeddings before and after",
+    Step("embeddings", {"emb_run": DEMO_RUN.name}, "Embeddings before and after",
          "The same images, placed by UMAP from the random network (left) and the trained one (right).",
          "What should happen to the digits of one class?",
          "They gather: without labels, training pulled together images that look alike under augmentation."),
-    Step("app_pages/embeddings.py", {}, "Transfer: using what was learned",
+    Step("embeddings", {"emb_run": DEMO_RUN.name}, "Transfer: using what was learned",
          "With a few labels we can train a new classifier on the frozen embeddings, or fine-tune all layers.",
          "With one label per class, which wins: a network trained from scratch or one pretrained with SimCLR?",
          "The pretrained one, by far: the table below compares a new classifier on the embeddings, fine-tuning, "
@@ -138,25 +104,53 @@ def current_step() -> int | None:
     return int(text) if text and text.isdigit() and 1 <= int(text) <= len(STEPS) else None
 
 
-def step_link(number: int, label: str) -> None:
-    step = STEPS[number - 1]
-    params = {"step": number, **step.params} | ({"present": "true"} if presenter() else {})
-    st.page_link(step.page, label=label, query_params=params)
+def enter_step(number: int | None) -> None:
+    """Set the page up for lecture step `number` when the URL's step changes (its own settings win)."""
+    if st.session_state.get("step_entered") != number:
+        st.session_state["step_entered"] = number
+        if number:
+            set_values(STEPS[number - 1].params)
+
+
+def _go_to_step(number: int) -> None:
+    st.query_params["step"] = str(number)
+
+
+def step_link(number: int, label: str, here: str | None = None) -> None:
+    """A link to step `number`: the URL names only the step; entering it sets the rest.
+
+    On the page already shown (`here`), a button that rewrites the URL's step: a link to the same page would
+    leave the old step in the URL, and "Reveal the answer" would then jump back to it.
+    """
+    target, help_text = STEPS[number - 1].page, f"Step {number}: {STEPS[number - 1].title}"
+    if target == here:
+        st.button(label, key=f"go_step_{number}", on_click=_go_to_step, args=(number,), help=help_text, type="tertiary")
+    else:
+        st.page_link(page(target), label=label, query_params={"step": str(number)}, help=help_text)
+
+
+def presenter_fonts(figure: go.Figure) -> go.Figure:
+    """Larger chart text in presenter mode, readable from the back of a lecture hall."""
+    if presenter():
+        figure.update_layout(font_size=17, title_font_size=20)
+    return figure
 
 
 def lecture_banner(number: int) -> None:
     """The step's text and question above the page it happens on; the answer waits for a click."""
     step = STEPS[number - 1]
+    if presenter():
+        st.html(STEP_CSS)
     with st.container(border=True, key="lecture_banner"):
-        st.markdown(f"**Step {number} of {len(STEPS)}: {step.title}**")
-        st.markdown(step.text)
+        st.markdown(f"**Step {number} of {len(STEPS)}: {step.title}.** {step.text}")
         st.markdown(f"**Ask the room:** {step.question}")
-        if st.toggle("Reveal the answer", key=f"reveal_{number}"):
-            st.success(step.answer)
-        back, forward = st.columns(2)
+        reveal, back, forward = st.columns([3, 2, 2], vertical_alignment="center")
+        shown = reveal.toggle("Reveal the answer", key=f"reveal_{number}")
         with back:
             if number > 1:
-                step_link(number - 1, f"← Step {number - 1}: {STEPS[number - 2].title}")
+                step_link(number - 1, f"← Step {number - 1}", step.page)
         with forward:
             if number < len(STEPS):
-                step_link(number + 1, f"Step {number + 1}: {STEPS[number].title} →")
+                step_link(number + 1, f"Step {number + 1} →", step.page)
+        if shown:
+            st.success(step.answer)

@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.embedding_charts import padded_range, palette
+from ui.charts import padded_range, palette
 
 GLIDE_MS = 700  # how long points take to move from one map to the next
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages import page
 from simclr import runs
 from simclr.train_config import TrainConfig
 
 CHECKPOINTS = (runs.BEST, runs.LAST)
-TRAIN_PAGE = "app_pages/train.py"
 CHECKPOINT_HELP = {
     runs.BEST: "the step with the best kNN accuracy on held-out images (lowest loss when there are no labels)",
     runs.LAST: "where training stopped",
@@ -37,14 +37,13 @@ def _describe(run: runs.RunInfo) -> str:
 
 
 def no_runs_message(root: Path) -> None:
-    """Say where runs come from, with a link to the Train page when the app has one."""
+    """Say where runs come from, with a link to the Training page."""
     st.info(
         f"No trained runs with a checkpoint in `{root.resolve()}` yet. Train one first "
         "(or from a terminal: `python -m simclr.train --seconds 60`), then come back.",
         icon=":material/model_training:",
     )
-    if (Path(__file__).resolve().parent.parent / TRAIN_PAGE).is_file():
-        st.page_link(TRAIN_PAGE, label="Train a model", icon=":material/model_training:")
+    st.page_link(page("train"), label="Train a model", icon=":material/model_training:")
 
 
 def run_picker(key: str) -> tuple[runs.RunInfo, Path, TrainConfig] | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from simclr import distributed, runs
+from simclr import compare, distributed, runs
 from simclr.augment import two_views
 from simclr.data import load_dataset
 from simclr.device import autocast_dtype, describe_device, resolve_device
@@ -91,8 +91,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     if done(state["step"], state["seconds"]):
         raise ConfigError(f"The run already used its budget ({state['step']} steps, {state['seconds']:.0f} s); "
                           "give it more seconds, epochs or steps.")
-    probe = KnnProbe.for_run(config.dataset, train_set, config.knn_k, config.eval_images, config.seed, **load) \
-        if world.main else None
+    probe = KnnProbe.for_run(config, train_set) if world.main else None
     summary = runs.read_json(run_dir / runs.SUMMARY) if resume else {}
     if world.main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +101,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
         runs.write_json(run_dir / runs.SUMMARY, summary)  # before config.json: a listed run is never pid-less
         runs.write_json(run_dir / runs.CONFIG, config.to_dict())
         if probe is not None and not resume:
-            summary |= {"knn_pixels": probe.pixels(), "knn_before": probe(model, device)}
+            summary |= probe.baselines(model, device)
             runs.write_json(run_dir / runs.SUMMARY, summary)
     log = runs.MetricsLog(run_dir, after_step=state["step"] if resume else None) if world.main else None
 
@@ -214,6 +213,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                             last_eval = probe(model, device)
                             keep_best("knn", last_eval)
                         summary["knn_after"] = last_eval
+                        summary |= compare.final_report(run_dir, device)  # best.pt on the test split, kept on disk
                     elif row:
                         keep_best("loss", row["loss"])
                     save(runs.LAST, with_optimizer=True)

@@ -85,8 +85,10 @@ def test_page_shows_both_maps_of_every_image_and_the_scores(monkeypatch, root):
     table = at.dataframe[0].value
     assert list(zip(table["features"], table["space"])) == [
         ("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")]
-    assert table[["kNN", "linear probe"]].stack().between(0, 1).all()
-    assert table["kNN"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+    assert table[["kNN (test)", "linear probe (test)"]].stack().between(0, 1).all()
+    assert table["kNN (test)"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+    assert any("1,000 images of the MNIST 5k test split, classified by 4,000 of its train split" in c.value
+               for c in at.caption)
 
 
 def test_maps_switch_from_pca_to_umap_once_it_is_compiled(monkeypatch, root):
@@ -164,10 +166,10 @@ def test_switching_runs_and_fewer_images_keep_the_widgets_valid(monkeypatch, roo
 def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
     at = open_page(monkeypatch, root, "stripes")
     assert not at.error
-    assert any("no test split of folder here: fitted on 16 of the shown images, tested on the other 4" in c.value
+    assert any("4 images of the 20 images (seed 0), kept out as a test split, classified by 16 others" in c.value
                for c in at.caption)
     table = at.dataframe[0].value
-    assert table["kNN"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
+    assert table["kNN (test)"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
 
 
 @pytest.mark.parametrize(("run", "message"), [

@@ -186,3 +186,27 @@ def test_without_runs_of_ones_own_the_shipped_demo_run_is_shown(monkeypatch, tmp
     assert at.selectbox(key="emb_run").value == "demo-run" and len(at.selectbox(key="emb_run").options) == 1
     assert not at.error
     assert len(maps(at)) == 2
+
+
+def test_the_stored_report_is_read_on_the_next_open_and_recomputed_for_a_new_checkpoint(monkeypatch, tmp_path):
+    import streamlit as st
+
+    from simclr import compare
+
+    make_run(tmp_path, "kept", TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32, eval_images=300),
+             ModelConfig(in_channels=1, image_size=28))
+    stored = tmp_path / "kept" / "eval-best.json"
+    first = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    written = stored.stat().st_mtime_ns
+    st.cache_data.clear()  # as after a server restart: only the file remains
+    real_score = compare.score
+    monkeypatch.setattr(compare, "score", lambda *args: pytest.fail("the stored report was recomputed"))
+    second = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    assert second.equals(first) and stored.stat().st_mtime_ns == written
+    monkeypatch.setattr(compare, "score", real_score)
+    save_checkpoint(tmp_path / "kept" / runs.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=9),
+                    {"step": 7})  # the run wrote a new best.pt
+    third = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    assert third["kNN (test, 300 queries, 300 memory images)"][3] != first[
+        "kNN (test, 300 queries, 300 memory images)"][3]  # trained h
+    assert stored.stat().st_mtime_ns != written

@@ -7,8 +7,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from torch import nn
 
-from simclr.model import ModelConfig, build_model
-
 from simclr.evaluate import (
     TRANSFER_METHODS,
     ProbeConfig,

@@ -61,12 +61,9 @@ class Report:
 
 def labelled_figures(summary: dict) -> dict[str, float]:
     """A run's kNN figures under labels that name their split, e.g. {"kNN raw pixels (validation)": 0.95, ...}."""
-    def split(key: str) -> str:
-        return summary.get("test_split", "test") if key.endswith("_test") else summary.get("validation_split",
-                                                                                           "validation")
-
-    return {f"{name} ({split(key)})": summary[key] for key, name in FIGURE_NAMES.items()
-            if summary.get(key) is not None}
+    test, validation = summary.get("test_split", "test"), summary.get("validation_split", "validation")
+    return {f"{name} ({test if key.endswith('_test') else validation})": summary[key]
+            for key, name in FIGURE_NAMES.items() if summary.get(key) is not None}
 
 
 def report_path(checkpoint: Path) -> Path:

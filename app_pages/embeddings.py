@@ -1,48 +1,25 @@
-"""Embeddings: a run's images mapped before and after training, the images under the points, and what was learned."""
+"""Embeddings: a run's images mapped before and after training, the images under the points, and what was learned.
 
-import hashlib
-import math
-from functools import partial
-
-import numpy as np
+Top to bottom: the run and what to show, then the sections: maps (embeddings_maps), neighbours
+(embeddings_neighbours), numbers from simclr.compare's stored report (embeddings_scores), export (embeddings_export).
+"""
 import streamlit as st
-import torch
 
-from app_pages.embeddings_charts import embedding_map, spread_sample, transfer_chart
-from ui.hover_preview import hover_preview
+from app_pages.embeddings_export import export_section
 from app_pages.embeddings_map_controls import map_controls
+from app_pages.embeddings_maps import maps_section, points_of
+from app_pages.embeddings_neighbours import neighbours_section, start_on_most_changed
 from app_pages.embeddings_replay import replay_section
+from app_pages.embeddings_scores import scores_section
 from simclr.data import DataError
 from simclr.device import resolve_device
-from simclr.evaluate import nearest_neighbours
-from simclr.export import encoder_weights, projector_zip
 from simclr.model import ModelError
-from simclr.neighbourhoods import most_changed
-from simclr.project import UMAP_MIN_POINTS
-from ui.charts import data_uri
-from ui.pictures import to_picture
-from ui.run_embeddings import Checkpoint, Shown, clusters, embeddings, encoders, hover_sprite, layouts, run_images
+from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images
 from ui.run_picker import run_picker
-from ui.run_scores import accuracy_table, labelled_split, transfer
 from ui.umap_warmup import start_umap_warmup, wait_for_umap
 
 DEFAULT_COUNT = 2000  # images on the maps unless the user asks for more or fewer
 MIN_SLIDER = 100  # datasets smaller than this show all their images
-GALLERY_MAX = 120  # selected images shown at once
-THUMB = 72  # px of a thumbnail in the galleries
-
-
-def _selected(side: str) -> None:
-    """Remember which map was selected last; a single clicked point becomes the neighbours' query."""
-    st.session_state["emb_selected_from"] = side
-    points = st.session_state[f"emb_map_{side}"].selection.points
-    if len(points) == 1:
-        st.session_state["emb_pick"] = int(points[0]["customdata"])
-
-
-def _request_transfer(shown: Shown) -> None:
-    st.session_state["emb_transfer_for"] = shown
-
 
 st.title("Embeddings")
 st.caption(
@@ -71,7 +48,7 @@ with sizes:
             "Images on the maps", MIN_SLIDER, len(dataset), min(DEFAULT_COUNT, len(dataset)), step=100,
             key="emb_count",
             help="A seeded choice among the run's training images. More images show the structure better; "
-            "UMAP takes about a second per 2,000 images and the scores below take longer.",
+            "UMAP takes about a second per 2,000 images. The accuracy table below does not depend on it.",
         )
     else:
         count = len(dataset)
@@ -104,139 +81,16 @@ except ModelError as err:
 use = method if method == "PCA" or ready.is_set() else "PCA"
 if use != method:
     wait_for_umap(ready)
-before, after = layouts(shown, space, use, settings.n_neighbors, settings.min_dist)
-if settings.colour_by == "label":
-    groups, names = dataset.labels[torch.from_numpy(found.ids)].numpy(), list(dataset.classes)
-else:
-    groups = clusters(shown, space, settings.clusters)
-    names = [f"cluster {i}" for i in range(int(groups.max()) + 1)]
-images = dataset.images[torch.from_numpy(found.ids)]  # (N, C, H, W) uint8, row i = point i
-image_names = [dataset.names[i] for i in found.ids] if dataset.names else [""] * count
-captions = [f"#{i} · {names[g]}" + (f" · {n}" if n else "") for i, (g, n) in enumerate(zip(groups, image_names))]
-if st.session_state.get("emb_pick_for") != (shown, space):  # a new map: start on the most telling example
-    st.session_state["emb_pick_for"] = (shown, space)
-    st.session_state["emb_pick"] = most_changed(
-        torch.from_numpy(found.get("random", space)), torch.from_numpy(found.get("trained", space)),
-        torch.from_numpy(groups),
-    )
+points = points_of(shown, dataset, found, space, settings)
+start_on_most_changed(shown, points, found, space)
 if "emb_highlight" in st.session_state:  # labels and clusters are different names: keep those still there
-    st.session_state["emb_highlight"] = [m for m in st.session_state["emb_highlight"] if m in names]
+    st.session_state["emb_highlight"] = [m for m in st.session_state["emb_highlight"] if m in points.names]
 marked = picker.multiselect(  # under the run picker, where the column has room: the maps stay on the first screen
-    "Highlight", names, key="emb_highlight", placeholder="labels to highlight on both maps",
+    "Highlight", points.names, key="emb_highlight", placeholder="labels to highlight on both maps",
     help="The points of these labels stay dark on both maps while the rest fade: see where one class went.",
 )
-selected_on = st.session_state.get("emb_selected_from")
-selection = st.session_state.get(f"emb_map_{selected_on}") if selected_on else None
-chosen = np.array(sorted({int(p["customdata"]) for p in selection.selection.points}) if selection else [], dtype=int)
-by_label = np.flatnonzero(np.isin(groups, [names.index(m) for m in marked])) if marked else None
-
-token = "emb-" + hashlib.sha1(repr(shown).encode()).hexdigest()[:12]
-hover_preview(token, hover_sprite(shown), math.ceil(math.sqrt(count)), captions)
-drawn = "PCA" if use == "PCA" or count < UMAP_MIN_POINTS else "UMAP"
-step = extra.get("step")
-titles = {
-    "before": f"Before training<br><sup>random initialisation, seed {config.seed} · {drawn} of {space}</sup>",
-    "after": f"After training<br><sup>{checkpoint_path.name}{f', step {step:,}' if step is not None else ''} · "
-    f"{drawn} of {space}</sup>",
-}
-maps = {}
-for column, (side, xy) in zip(st.columns(2), (("before", before), ("after", after))):
-    sample = spread_sample(xy, settings.cells) if settings.thumbnails else []
-    thumbs = {int(r): data_uri(to_picture(images[r], min_side=0)) for r in sample}
-    mirrored = chosen if len(chosen) and side != selected_on else None  # the other map shows the same images
-    parts = [rows for rows in (mirrored, by_label) if rows is not None]
-    highlight = np.union1d(*parts) if len(parts) == 2 else parts[0] if parts else None
-    figure = embedding_map(xy, groups, names, titles[side], token, thumbs, settings.cells, highlight)
-    with column:
-        maps[side] = st.plotly_chart(
-            figure, key=f"emb_map_{side}", on_select=partial(_selected, side),
-            selection_mode=("points", "box", "lasso"),
-        )
-st.caption(
-    "Hover over a point to see its image; click one to look at its neighbours below. To see a whole region, "
-    "pick the lasso or box tool (toolbar, top right of each map) and draw around it: the same images light up "
-    "on the other map. Double-click clears."
-)
+maps_section(shown, points, space, use, settings, config.seed, extra.get("step"), marked)
 replay_section(run)
-
-side = st.session_state.get("emb_selected_from", "after")
-rows = sorted({int(p["customdata"]) for p in maps[side].selection.points})
-if rows:
-    st.subheader(f"{len(rows):,} images selected on the {side} map")
-    if len(rows) > GALLERY_MAX:
-        st.caption(f"The first {GALLERY_MAX} are shown.")
-    shown_rows = rows[:GALLERY_MAX]
-    st.image([to_picture(images[r], THUMB) for r in shown_rows], caption=[captions[r] for r in shown_rows], width=THUMB)
-
-st.subheader("Nearest neighbours, before and after")
-query_column, neighbour_columns = st.columns([1, 5], gap="large")
-with query_column:
-    pick = st.number_input(  # no value=: a clicked point sets it through session state
-        "Image #", 0, count - 1, key="emb_pick",
-        help="The number shown when hovering over a point; clicking a point on either map picks it too. It starts "
-        "on the image whose neighbours changed most: the most gained that share its label, then the fewest kept.",
-    )
-    n_shown = st.slider(
-        "Neighbours", 1, min(24, count - 1), min(8, count - 1), key="emb_neighbours_shown",
-        help="The most cosine-similar images in the chosen space (h or z), most similar first.",
-    )
-    st.image(to_picture(images[pick], 120), caption=captions[pick])
-with neighbour_columns:
-    for encoder, label in (("random", "Random initialisation"), ("trained", "Trained")):
-        near = nearest_neighbours(torch.from_numpy(found.get(encoder, space)), pick, n_shown).tolist()
-        same = f": {sum(groups[r] == groups[pick] for r in near)} of {len(near)} share its colour" if near else ""
-        st.markdown(f"**{label}**{same}")
-        st.image([to_picture(images[r], THUMB) for r in near], caption=[captions[r] for r in near], width=THUMB)
-
-st.subheader("What was learned, in numbers")
-split = labelled_split(shown)
-if split is None:
-    st.info(
-        f"These {config.dataset} images have no labels (or a single one), so accuracy cannot be scored; "
-        "the maps and the neighbours tell the story."
-    )
-else:
-    st.caption(
-        f"Accuracy on held-out images ({split.description}). kNN: a vote of the 20 most cosine-similar "
-        "training images; linear probe: logistic regression on the frozen features, the paper's evaluation. "
-        "Training should beat both raw pixels and the random network, and h should beat z."
-    )
-    percent = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    st.dataframe(
-        accuracy_table(shown), key="emb_scores", hide_index=True,
-        column_config={"kNN": st.column_config.ProgressColumn("kNN", **percent),
-                       "linear probe": st.column_config.ProgressColumn("linear probe", **percent)},
-    )
-    budgets = ", ".join(str(b) for b in split.budgets())
-    st.button(
-        "Run transfer comparison", key="emb_transfer", on_click=_request_transfer, args=(shown,),
-        help=f"With {budgets} labelled images per class: a linear probe on the frozen trained h, fine-tuning the "
-        "trained encoder, and the same network trained from its random initialisation. Pretraining pays off "
-        "where labels are few (paper Sec. 7). Takes seconds for the small CNN, minutes for ResNet-18 on a CPU.",
-    )
-    if st.session_state.get("emb_transfer_for") == shown:
-        st.plotly_chart(transfer_chart(transfer(shown)), key="emb_transfer_chart")
-        st.caption(
-            "Accuracy on the same held-out images. Where the trained lines lie above 'from scratch', pretraining "
-            "without labels saved labelling work; the gap is widest with the fewest labels."
-        )
-
-st.subheader("Export")
-labels = [names[g] for g in groups]
-tensors = {f"{name} {s}": found.get(encoder, s) for encoder, name in (("trained", "trained"), ("random", "random init"))
-           for s in ("h", "z")}
-stem = f"{run.name}-{checkpoint_path.stem}"
-left, right = st.columns(2)
-left.download_button(
-    "Embeddings for TensorBoard's projector (.zip)", key="emb_download_projector", icon=":material/download:",
-    data=lambda: projector_zip(tensors, labels, images),
-    file_name=f"{stem}-projector.zip", mime="application/zip",
-    help="h and z of both encoders for the images on the maps, their labels (or clusters) and a sprite of the "
-    "images. Unzip into a folder and run `tensorboard --logdir <folder>` (Projector tab) to explore them in 3-D.",
-)
-right.download_button(
-    "Trained encoder weights (.pt)", key="emb_download_weights", icon=":material/download:",
-    data=lambda: encoder_weights(trained), file_name=f"{stem}-encoder.pt", mime="application/octet-stream",
-    help="The base encoder f's state_dict, without the projection head, as you would keep it after "
-    "pretraining. Load it into simclr.model.build_model(config).encoder; it expects (x - 0.5) / 0.25 inputs.",
-)
+neighbours_section(points, found, space)
+scores_section(shown.checkpoint, device, config.knn_k)
+export_section(points, found, trained, run.name, checkpoint_path)

@@ -3,7 +3,8 @@
 Runs the project's own CLI into a temporary folder, draws the replay's maps (simclr.live_map, as the
 Embeddings page would), then keeps only the small files: best.pt (weights, no optimizer), config.json,
 metrics.jsonl, summary.json and snapshots/ with sample.json and the maps (float32 (1000, 2), 8 KB each);
-the snapshots' h (0.25 MB each) is left out, the maps are all the replay needs.
+the snapshots' h (0.25 MB each) is left out, the maps are all the replay needs. Last, `python -m simclr.compare
+--transfer` stores the Embeddings page's report (eval-best.json) beside best.pt.
 """
 import argparse
 import shutil
@@ -37,6 +38,8 @@ def main() -> int:
             shutil.copy2(run_dir / name, args.out / name)
         shutil.rmtree(args.out / snapshots.SNAPSHOTS, ignore_errors=True)
         shutil.copytree(run_dir / snapshots.SNAPSHOTS, args.out / snapshots.SNAPSHOTS)
+    # the Embeddings page's report (with few-label transfer), stored beside best.pt: the app never writes here
+    subprocess.run([sys.executable, "-m", "simclr.compare", str(args.out), "--transfer"], cwd=ROOT, check=True)
     print(f"demo run written to {args.out}: {runs.read_json(args.out / runs.SUMMARY).get('knn_after')} kNN after")
     return 0
 

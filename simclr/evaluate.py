@@ -28,14 +28,16 @@ def embed(
 
     Returns h (N, feature_dim) and z (N, head_dim), float32 on the CPU. The model must already be on
     `device`; it runs in eval mode (BatchNorm uses its running statistics) and gets its mode back after.
+    Each batch goes through the encoder once: z = model.head(h), as in simclr.model's forward.
     """
     was_training = model.training
     model.eval()
     try:
         hs, zs = [], []
         for x in _batches(images, batch_size, device):
-            hs.append(model.encode(x).float().cpu())
-            zs.append(model(x).float().cpu())
+            h = model.encode(x)  # (B, feature_dim)
+            hs.append(h.float().cpu())
+            zs.append(model.head(h).float().cpu())
         return torch.cat(hs), torch.cat(zs)
     finally:
         model.train(was_training)

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from simclr import distributed, runs
+from simclr import compare, distributed, runs
 from simclr.augment import two_views
 from simclr.data import load_dataset
 from simclr.device import autocast_dtype, describe_device, resolve_device, training_threads
@@ -88,14 +88,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     if state["step"] >= schedule.steps or (config.seconds is not None and state["seconds"] >= config.seconds):
         raise ConfigError(f"The run already used its budget ({state['step']} steps, {state['seconds']:.0f} s); "
                           "give it more seconds, epochs or steps.")
-    probe = KnnProbe.for_run(config.dataset, train_set, config.knn_k, config.eval_images, config.seed, **load) \
-        if world.main else None
+    probe = KnnProbe.for_run(config, train_set) if world.main else None
     writer = RunWriter(run_dir, config.to_dict(), state, resume) if world.main else None
     if writer is not None:
         writer.start({"device": describe_device(device), "processes": world.size, "images": len(train_set),
                       "dataset": train_set.description})
         if probe is not None and not resume:
-            writer.note({"knn_pixels": probe.pixels(), "knn_before": probe(model, device)})
+            writer.note(probe.baselines(model, device))
     snaps = Snapshots.start(run_dir, config.dataset, train_set, config.seed, model, device,  # the live map's h
                             state["step"] if resume else None, state["seconds"], **load) if world.main else None
     net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None) \
@@ -188,6 +187,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                             last_eval = probe(model, device)
                             writer.keep_best("knn", last_eval, model)
                         writer.summary["knn_after"] = last_eval
+                        writer.summary |= compare.final_report(run_dir, device)  # best.pt on the test split, kept on disk
                     elif row:
                         writer.keep_best("loss", writer.recent_loss, model)
                     writer.checkpoint(model, resumable(), row)

@@ -3,8 +3,10 @@
     runs/<name>/
         config.json      the TrainConfig as a dict (augmentation nested), written once
         metrics.jsonl    one JSON object per logged step, flushed line by line for live readers
-        summary.json     status, pid, device and the figures so far; rewritten atomically
-        last.pt, best.pt checkpoints (simclr.model.save_checkpoint); best by kNN, else by loss
+        summary.json     status, pid, device and the figures so far (knn_*: validation, knn_*_test: test, at the
+                         end; simclr.holdout); rewritten atomically
+        last.pt, best.pt checkpoints (simclr.model.save_checkpoint); best by validation kNN, else by loss
+        eval-best.json   the report for best.pt (simclr.compare), keyed by the checkpoint's SHA-256
         STOP             created by whoever wants the run to stop; the run checks for it every step
         train.log        the process's output, when simclr.launch started it
 

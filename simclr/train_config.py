@@ -60,7 +60,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model; compiling takes tens of seconds, so it pays on long GPU runs
     eval_every: int = 200  # steps between kNN checks on held-out labelled images (where labels exist)
     knn_k: int = 20  # neighbours that vote in the kNN check (DINO's default)
-    eval_images: int = 5000  # at most this many labelled images each as kNN memory and as queries
+    eval_images: int | None = None  # cap on kNN memory and queries (each side); None: all (simclr.holdout)
     log_every: int = 10  # steps per metrics.jsonl line (mean loss over them); eval steps and the last step always log
     checkpoint_every: int = 500  # steps between last.pt saves; a stop or the end always saves
 
@@ -118,8 +118,12 @@ def validate(config: TrainConfig) -> None:
     need(config.max_steps is None or config.max_steps >= 1, f"max_steps must be at least 1 (got {config.max_steps}).")
     need(config.subset is None or config.subset >= 2, f"The subset must hold at least 2 images (got {config.subset}).")
     need(config.threads is None or config.threads >= 1, f"threads must be at least 1 (got {config.threads}).")
-    for name in ("head_hidden", "head_dim", "eval_every", "knn_k", "eval_images", "log_every", "checkpoint_every"):
+    for name in ("head_hidden", "head_dim", "eval_every", "knn_k", "log_every", "checkpoint_every"):
         need(getattr(config, name) >= 1, f"{name} must be at least 1 (got {getattr(config, name)}).")
+    need(config.eval_images is None or config.eval_images >= 1,
+         f"eval_images must be at least 1 (got {config.eval_images}).")
+    need(config.split != "test", "Training on the test split would leave no held-out images to report on: "
+         "the test split only scores the finished encoder. Train on 'train' (stl10: or 'unlabeled').")
     unknown = set(config.augment) - {f.name for f in fields(AugmentConfig)}
     need(not unknown, f"Unknown augmentation setting(s) {', '.join(sorted(unknown))}; "
          f"AugmentConfig has {', '.join(f.name for f in fields(AugmentConfig))}.")

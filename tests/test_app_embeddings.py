@@ -87,8 +87,10 @@ def test_page_shows_both_maps_of_every_image_and_the_scores(monkeypatch, root):
     table = at.dataframe[0].value
     assert list(zip(table["features"], table["space"])) == [
         ("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")]
-    assert table[["kNN", "linear probe"]].stack().between(0, 1).all()
-    assert table["kNN"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+    assert table[["kNN (test)", "linear probe (test)"]].stack().between(0, 1).all()
+    assert table["kNN (test)"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+    assert any("1,000 images of the MNIST 5k test split, classified by 4,000 of its train split" in c.value
+               for c in at.caption)
 
 
 def test_maps_switch_from_pca_to_umap_once_it_is_compiled(monkeypatch, root):
@@ -166,10 +168,10 @@ def test_switching_runs_and_fewer_images_keep_the_widgets_valid(monkeypatch, roo
 def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
     at = open_page(monkeypatch, root, "stripes")
     assert not at.error
-    assert any("no test split of folder here: fitted on 16 of the shown images, tested on the other 4" in c.value
+    assert any("4 images of the 20 images (seed 0), kept out as a test split, classified by 16 others" in c.value
                for c in at.caption)
     table = at.dataframe[0].value
-    assert table["kNN"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
+    assert table["kNN (test)"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
 
 
 @pytest.mark.parametrize(("run", "message"), [
@@ -236,3 +238,27 @@ def test_the_neighbour_example_starts_where_training_changed_the_neighbours(monk
     shares = {m.value.split("**")[1]: int(m.value.split(": ")[1].split(" of ")[0])
               for m in at.markdown if "share its colour" in m.value}
     assert shares["Trained"] > shares["Random initialisation"], shares
+
+
+def test_the_stored_report_is_read_on_the_next_open_and_recomputed_for_a_new_checkpoint(monkeypatch, tmp_path):
+    import streamlit as st
+
+    from simclr import compare
+
+    make_run(tmp_path, "kept", TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32, eval_images=300),
+             ModelConfig(in_channels=1, image_size=28))
+    stored = tmp_path / "kept" / "eval-best.json"
+    first = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    written = stored.stat().st_mtime_ns
+    st.cache_data.clear()  # as after a server restart: only the file remains
+    real_score = compare.score
+    monkeypatch.setattr(compare, "score", lambda *args: pytest.fail("the stored report was recomputed"))
+    second = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    assert second.equals(first) and stored.stat().st_mtime_ns == written
+    monkeypatch.setattr(compare, "score", real_score)
+    save_checkpoint(tmp_path / "kept" / runs.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=9),
+                    {"step": 7})  # the run wrote a new best.pt
+    third = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
+    assert third["kNN (test, 300 queries, 300 memory images)"][3] != first[
+        "kNN (test, 300 queries, 300 memory images)"][3]  # trained h
+    assert stored.stat().st_mtime_ns != written

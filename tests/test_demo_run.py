@@ -3,9 +3,11 @@
 import json
 from pathlib import Path
 
+from simclr import compare, runs
 from simclr.data import load_dataset
 from simclr.evaluate import embed, knn_accuracy
 from simclr.model import build_model, load_checkpoint
+from simclr.train_config import TrainConfig
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo-run"
 
@@ -26,3 +28,13 @@ def test_shipped_checkpoint_beats_its_random_initialisation():
 
 def test_demo_run_is_small_enough_to_ship():
     assert sum(f.stat().st_size for f in DEMO.iterdir()) < 2_000_000
+
+
+def test_shipped_report_belongs_to_the_shipped_checkpoint():
+    """The Embeddings page reads it instead of computing; after a retrain: python -m simclr.compare assets/demo-run --transfer"""
+    config = TrainConfig.from_dict(runs.read_json(DEMO / runs.CONFIG))
+    report = compare.stored(DEMO / runs.BEST, compare.checkpoint_key(DEMO / runs.BEST, config))
+    assert report is not None, "eval-best.json is stale: python -m simclr.compare assets/demo-run --transfer"
+    assert report.transfer and report.split == "test"
+    summary = runs.read_json(DEMO / runs.SUMMARY)
+    assert summary["knn_after_test"] == report.figure("trained", "h")

@@ -18,6 +18,7 @@ from simclr.evaluate import (
     linear_probe,
     nearest_neighbours,
 )
+from simclr.model import ModelConfig, build_model
 
 
 def blobs(n_train: int, n_test: int, dim: int, classes: int, spread: float, seed: int) -> tuple[torch.Tensor, ...]:
@@ -96,7 +97,7 @@ class TinyEncoder(nn.Module):
             nn.Conv2d(channels, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
         )
         self.fc = nn.Linear(32, 8)
-        self.g = nn.Linear(8, 4)
+        self.head = nn.Linear(8, 4)  # g
         self.modes_seen: list[bool] = []
 
     def encode(self, x):
@@ -104,7 +105,7 @@ class TinyEncoder(nn.Module):
         return self.fc(self.f(x))
 
     def forward(self, x):
-        return self.g(self.encode(x))
+        return self.head(self.encode(x))
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -121,7 +122,18 @@ def test_embed_shapes_values_and_mode(training):
     with torch.no_grad():
         x = images.float() / 255
         torch.testing.assert_close(h, model.encode(x))
-        torch.testing.assert_close(z, model.g(model.encode(x)))
+        torch.testing.assert_close(z, model.head(model.encode(x)))
+
+
+def test_embed_runs_the_encoder_once_per_batch():
+    model = build_model(ModelConfig(in_channels=1, image_size=28), seed=0)
+    calls = []
+    model.encoder.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    images = torch.randint(0, 256, (10, 1, 28, 28), dtype=torch.uint8)
+    h, z = embed(model, images, batch_size=4)
+    assert calls == [4, 4, 2]  # three batches, one pass of f each
+    with torch.no_grad():
+        torch.testing.assert_close(z, model.eval()(images.float() / 255))  # z = g(f(x)) all the same
 
 
 def quadrant_images(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,6 +5,7 @@ import torch
 
 from simclr.data.dataset import Dataset
 from simclr.probe import KnnProbe, contrastive_accuracy
+from simclr.train_config import TrainConfig
 
 
 def top1_reference(z1: np.ndarray, z2: np.ndarray) -> float:
@@ -38,18 +39,22 @@ def labelled(n: int) -> Dataset:
     return Dataset("folder", images, torch.arange(n) % 3, ["a", "b", "c"], "test images")
 
 
-def test_a_labelled_folder_is_split_80_20_without_overlap():
+def folder_probe(data: Dataset) -> KnnProbe | None:
+    return KnnProbe.for_run(TrainConfig(dataset="folder", path="unused", knn_k=5), data)
+
+
+def test_a_labelled_folder_is_validated_on_a_tenth_that_is_neither_memory_nor_test():
     data = labelled(50)
-    probe = KnnProbe.for_run("folder", data, k=5, limit=1000, seed=0)
-    memory = {tuple(x.flatten().tolist()) for x in probe.memory.images}
-    queries = {tuple(x.flatten().tolist()) for x in probe.queries.images}
-    assert len(probe.memory) == 40 and len(probe.queries) == 10 and not memory & queries
+    probe = folder_probe(data)
+    memory = {tuple(x.flatten().tolist()) for x in probe.validation.memory.images}
+    queries = {tuple(x.flatten().tolist()) for x in probe.validation.queries.images}
+    assert len(probe.validation.memory) == 35 and len(probe.validation.queries) == 5 and not memory & queries
 
 
 def test_no_labels_no_probe():
     data = labelled(20)
     data.labels = None
-    assert KnnProbe.for_run("folder", data, k=5, limit=1000, seed=0) is None
+    assert folder_probe(data) is None
 
 
 class Pixels(torch.nn.Module):
@@ -58,10 +63,10 @@ class Pixels(torch.nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.flatten(1)
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        return h
 
 
 def test_a_model_that_keeps_the_pixels_scores_the_pixel_baseline():
-    probe = KnnProbe.for_run("folder", labelled(60), k=5, limit=1000, seed=0)
-    assert probe(Pixels(), torch.device("cpu")) == probe.pixels()  # cosine kNN ignores the 1/255 scale
+    probe = folder_probe(labelled(60))
+    assert probe(Pixels(), torch.device("cpu")) == probe.pixels()

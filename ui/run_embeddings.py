@@ -13,12 +13,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-from simclr import runs
-from simclr.data import DATASETS, DataError, Dataset, load_dataset
+from simclr import compare, runs
+from simclr.data import Dataset, load_dataset
 from simclr.data.dataset import subset_indices
 from simclr.evaluate import embed
 from simclr.export import encode_picture, sprite
-from simclr.model import ModelConfig, SimCLRModel, build_model, load_checkpoint
+from simclr.model import SimCLRModel
 from simclr.project import align, kmeans_labels, pca_2d, umap_2d
 from simclr.train_config import TrainConfig
 
@@ -66,16 +66,6 @@ def run_images(config: TrainConfig) -> Dataset:
     return load_images(config.dataset, "train", config.subset, config.size, config.path, config.seed)
 
 
-def held_out_images(config: TrainConfig, count: int) -> Dataset | None:
-    """At most `count` images of the dataset's test split; None when it has none or its files are missing."""
-    if "test" not in DATASETS[config.dataset].splits:
-        return None
-    try:
-        return load_images(config.dataset, "test", count, config.size, config.path, config.seed)
-    except DataError:  # e.g. only the training files were copied: score on a split of the shown images
-        return None
-
-
 def shown_ids(total: int, count: int) -> np.ndarray:
     """Sorted ids of the `count` images shown out of `total`."""
     chosen = subset_indices(total, count, SAMPLE_SEED)
@@ -84,17 +74,9 @@ def shown_ids(total: int, count: int) -> np.ndarray:
 
 @st.cache_resource(show_spinner="Loading the checkpoint…", max_entries=4)
 def encoders(checkpoint: Checkpoint, device: str) -> tuple[SimCLRModel, SimCLRModel, dict]:
-    """(random init, trained, checkpoint extra), both in eval mode on `device`; raises ModelError.
-
-    The random initialisation is the run's own starting point: the same architecture and seed.
-    Callers only read the models (embed, or copy their weights).
-    """
-    config = checkpoint.config()
-    _, channels, side, _ = run_images(config).images.shape
-    expect = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim, config.head_norm)
-    trained, extra = load_checkpoint(checkpoint.path, expect=expect)
-    random = build_model(trained.config, seed=config.seed)
-    return random.to(device).eval(), trained.to(device).eval(), extra
+    """simclr.compare.encoders on `device`, once per checkpoint file; callers only read the models."""
+    random, trained, extra = compare.encoders(checkpoint.path, checkpoint.config(), run_images(checkpoint.config()))
+    return random.to(device), trained.to(device), extra
 
 
 @dataclass

@@ -10,7 +10,8 @@ from simclr.train_config import TrainConfig
 
 CHECKPOINTS = (runs.BEST, runs.LAST)
 CHECKPOINT_HELP = {
-    runs.BEST: "the step with the best kNN accuracy on held-out images (lowest loss when there are no labels)",
+    runs.BEST: "the step with the best kNN accuracy on the validation split, a tenth of the training images "
+    "(lowest loss when there are no labels)",
     runs.LAST: "where training stopped",
 }
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from simclr import runs
+from simclr import compare, runs
 from simclr.augment import PRESETS, AugmentConfig
 from simclr.data import DATASETS, DataError
 from simclr.device import DEVICE_CHOICES, PRECISIONS
@@ -121,11 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--compile", action="store_true",
                      help="torch.compile the model: tens of seconds of compiling, so only for long GPU runs")
     run.add_argument("--eval-every", type=int, metavar="STEPS",
-                     help=f"steps between kNN checks of h on held-out labelled images (default {D.eval_every})")
+                     help=f"steps between kNN checks of h on the validation images (default {D.eval_every})")
     run.add_argument("--knn-k", type=int, metavar="K",
                      help=f"neighbours that vote in the kNN check (default {D.knn_k})")
     run.add_argument("--eval-images", type=int, metavar="N",
-                     help=f"labelled images for the kNN check (default {D.eval_images})")
+                     help="cap on the labelled images of each side (memory, queries) of the kNN checks and the "
+                     "final test report, a seeded choice written beside the figures (default: all)")
     run.add_argument("--log-every", type=int, metavar="STEPS",
                      help=f"steps per metrics.jsonl line (default {D.log_every})")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
@@ -256,9 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     if not main_process:
         return 0
     info = runs.run_info(run_dir)
-    figures = {key: info.summary.get(key) for key in ("steps", "seconds", "views_per_second", "final_loss",
-                                                      "knn_pixels", "knn_before", "knn_after")}
+    figures = {key: info.summary.get(key) for key in ("steps", "seconds", "views_per_second", "final_loss")}
     print(f"{info.status}: " + ", ".join(f"{k} {v:.4g}" for k, v in figures.items() if v is not None))
+    for label, value in compare.labelled_figures(info.summary).items():
+        print(f"{label}: {value:.3f}")
     if info.message:
         print(info.message, file=sys.stderr)
     return 0 if info.status in ("finished", "stopped") else 1

@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -18,10 +20,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from simclr import image_sets
 from simclr.data import DataError, load_dataset, load_uploads
 from simclr.train_cli import main
 from simclr.train_config import TrainConfig
-from image_files import encode, png_claiming, zipped
+from image_files import encode, palette_with_transparency, png_claiming, zip_lying, zipped
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -50,6 +53,8 @@ def corpus() -> dict[str, tuple[bytes, str | None]]:
         "anim.gif": (encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100), None),
         "escape.zip": (escaping, "points outside the archive"),
         "bomb.zip": (bomb, "zip bomb"),
+        "lying.zip": (zip_lying("big.png", 2**28, 1000), "could not be unpacked"),  # 256 MB declared as 1 kB
+        "palette.png": (palette_with_transparency(6300), None),  # 40 MP from 46 kB
     }
 
 
@@ -195,6 +200,59 @@ def test_a_folder_outside_the_data_root_is_refused_on_the_page(sandbox):
         choose_folder(at, typed)
         assert any("must be inside the data root" in w.value for w in at.warning), (typed, messages(at))
         assert view_count(at) == 0
+
+
+def within(seconds: float, fn, *args):
+    """fn(*args) in a thread; the test fails if it has not returned after `seconds` (a hang, not a slow run)."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as error:  # noqa: BLE001 - handed back to the test below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(fn, '__name__', fn)} still running after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_a_zip_whose_headers_lie_about_sizes_is_read_in_bounded_memory():
+    data, words = corpus()["lying.zip"]
+    tracemalloc.start()
+    with pytest.raises(DataError, match=words):
+        within(60, load_uploads, [("lying.zip", data)])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * image_sets.CHUNK + 2 * len(data), peak  # reading it whole expanded all 256 MB at once
+
+
+def test_the_upload_size_cap_counts_all_files_together():
+    each = image_sets.MAX_TOTAL_UPLOAD_BYTES // 3 + 1  # every file alone is well under the cap
+    files = [(f"{i}.png", bytes(each)) for i in range(3)]
+    with pytest.raises(DataError, match=r"3 files of \d+ MB together; one upload may hold 100 MB"):
+        within(30, load_uploads, files)
+
+
+def test_devices_pipes_and_links_out_of_the_folder_are_skipped_without_hanging(tmp_path):
+    folder, outside = tmp_path / "mine", tmp_path / "elsewhere.png"
+    folder.mkdir()
+    good = encode(Image.new("RGB", (16, 16), (0, 200, 0)))
+    (folder / "good.png").write_bytes(good)
+    outside.write_bytes(good)
+    (folder / "zero.png").symlink_to("/dev/zero")  # reading it never ends
+    os.mkfifo(folder / "pipe.png")  # opening it for reading blocks until a writer comes
+    (folder / "away.png").symlink_to(outside)
+    (folder / "inside.png").symlink_to(folder / "good.png")  # a link that stays in the folder is fine
+    dataset = within(60, lambda: load_dataset("folder", path=folder))
+    assert dataset.names == ["good.png", "inside.png"]
+    shown = "\n".join(dataset.warnings)
+    assert "zero.png: it is a link to /dev/zero" in shown and "pipe.png: it is not a regular file" in shown, shown
+    assert "away.png: it is a link to" in shown and "outside the chosen folder" in shown, shown
 
 
 # --- settings at and past their limits ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ui.charts import data_uri
 from ui.embedding_charts import embedding_map, spread_sample, transfer_chart
 from ui.hover_preview import hover_preview
 from ui.images import to_picture
+from ui.plain import plain
 from ui.map_controls import map_controls
 from ui.run_embeddings import Checkpoint, Shown, clusters, embeddings, encoders, hover_sprite, layouts, run_images
 from ui.run_picker import run_picker
@@ -59,7 +60,7 @@ run, checkpoint_path, config = picked
 try:
     dataset = run_images(config)
 except DataError as err:
-    st.error(f"The images of run {run.name} cannot be loaded: {err}")
+    st.error(plain(f"The images of run {run.name} cannot be loaded: {err}"))
     st.stop()
 
 with sizes:
@@ -72,7 +73,7 @@ with sizes:
         )
     else:
         count = len(dataset)
-        st.caption(f"All {count} images of {config.dataset} are shown.")
+        st.caption(plain(f"All {count} images of {config.dataset} are shown."))
     space = st.segmented_control(
         "Embedding", ["h", "z"], default="h", key="emb_space", required=True,
         help="h: the encoder's output, what you keep for other tasks. z = g(h): after the projection head, what "
@@ -95,7 +96,7 @@ try:
     found = embeddings(shown)
     _, trained, extra = encoders(shown.checkpoint, device)
 except ModelError as err:
-    st.error(f"Run {run.name}: {err}")
+    st.error(plain(f"Run {run.name}: {err}"))
     st.stop()
 
 use = method if method == "PCA" or ready.is_set() else "PCA"

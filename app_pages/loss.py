@@ -13,6 +13,7 @@ from ui.classroom import presenter
 from ui.charts import similarity_heatmap, softmax_row
 from ui.encoder_picker import encoder_picker
 from ui.images import to_picture
+from ui.plain import plain
 from ui.sidebar import current_dataset
 
 st.title("Similarity and loss")
@@ -65,7 +66,7 @@ with main:
     a.metric("NT-Xent loss", f"{loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
     b.metric("Chance level ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
     c.metric("Positive is the top match", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
-    st.caption(model_caption)
+    st.caption(plain(model_caption))
 
     labels = [f"{i + 1}{v}" for v in "ab" for i in range(n)]  # rows: view a of every image, then view b
     views = torch.cat([x1, x2])

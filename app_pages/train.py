@@ -13,6 +13,7 @@ from simclr.device import resolve_device, training_threads
 from simclr.launch import LOG, command, launch, resume_command
 from simclr.train_config import ConfigError, validate
 from ui.charts import run_curves
+from ui.plain import plain
 from ui.train_form import train_form
 
 root = runs.default_root()
@@ -66,15 +67,27 @@ def curves_of(run: runs.RunInfo, rows: list[dict]) -> None:
         )
 
 
+def _refusal(run_dir: Path) -> str:
+    """Why the process this server last started for `run_dir` refused to run (exit status 2), from its log; "" if
+    it did not: a resume of a damaged last.pt ends there before it touches summary.json."""
+    process = launched().get(run_dir)
+    if process is None or process.poll() != 2 or not (run_dir / LOG).is_file():
+        return ""
+    lines = (run_dir / LOG).read_text(errors="replace").splitlines()
+    errors = [line.split(" error: ", 1)[1] for line in lines if " error: " in line]
+    return errors[-1] if errors else "see train.log in the run folder."
+
+
 def live_view(name: str) -> None:
     """The watched run: status, progress, time left, speed and curves, read from its folder."""
     run_dir = root / name
     if not (run_dir / runs.CONFIG).is_file():
         if run_dir in launched() and launched()[run_dir].poll() is None:
-            st.info(f"Starting {name}: loading the data and building the model…", icon=":material/hourglass_top:")
+            st.info(plain(f"Starting {name}: loading the data and building the model…"),
+                    icon=":material/hourglass_top:")
         else:
             log = run_dir / LOG
-            st.error(f"Run {name} did not start.")
+            st.error(plain(f"Run {name} did not start."))
             if log.is_file():
                 st.code(log.read_text(errors="replace")[-3000:], language=None)
         return
@@ -85,7 +98,12 @@ def live_view(name: str) -> None:
     seconds = summary.get("seconds", 0.0) or 0.0
     state = {"running": "training", "finished": "finished", "stopped": "stopped", "failed": "failed",
              "diverged": "diverged"}[run.status]
-    st.markdown(f"**{name}**: {state} on {summary.get('device', 'its device')}")
+    st.markdown(f"**{plain(name)}**: {state} on {plain(summary.get('device') or 'its device')}")
+    refused = _refusal(run_dir)
+    if refused:
+        st.error(plain(f"The last start of {name} was refused: {refused}"))
+    if run.problems:
+        st.warning(plain(f"Run {name} has damaged files; these values were left out: " + "; ".join(run.problems)))
     if run.status == "running" and budget:
         st.progress(min(seconds / budget, 1.0), text=f"{seconds:.0f} s of {budget:.0f} s, {max(budget - seconds, 0):.0f} s left")
     last = rows[-1] if rows else {}
@@ -97,7 +115,7 @@ def live_view(name: str) -> None:
              "their 20 nearest neighbours in h. Raw pixels score " + (f"{summary['knn_pixels']:.1%}." if "knn_pixels" in summary else "about 94% on mnist-5k."))
     d.metric("Views / second", f"{last.get('views_per_second', 0):,.0f}")
     if run.message:
-        (st.error if run.status in ("failed", "diverged") else st.info)(run.message)
+        (st.error if run.status in ("failed", "diverged") else st.info)(plain(run.message))
     if rows:
         curves_of(run, rows)
     if run.status in ("failed", "diverged") and (run_dir / LOG).is_file():
@@ -107,12 +125,12 @@ def live_view(name: str) -> None:
     if run.status == "running":
         if actions[0].button("Stop", key="train_stop", help="Finishes the step, saves last.pt; Resume continues."):
             runs.request_stop(run_dir)
-            st.toast(f"Stopping {name}…")
+            st.toast(plain(f"Stopping {name}…"))
     elif (run_dir / runs.LAST).is_file():
         more = actions[1].number_input("Resume for (seconds)", 1.0, 24 * 3600.0, 30.0, step=10.0, key="train_more")
         if actions[0].button("Resume", key="train_resume", help="Continues from last.pt with the same settings."):
             if busy_runs():
-                st.warning(f"{busy_runs()[0]} is training; one run at a time on this machine.")
+                st.warning(plain(f"{busy_runs()[0]} is training; one run at a time on this machine."))
             else:
                 runs.clear_stop(run_dir)
                 start(resume_command(run_dir, more), run_dir)
@@ -136,12 +154,13 @@ with form:
             config = replace(config, threads=training_threads(device) if device.type == "cpu" else None)
             validate(config)
             run_name = name.strip() or f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
-            if Path(run_name).name != run_name or run_name.startswith("."):
-                raise ConfigError("A run name is a plain folder name: no slashes, and not starting with a dot.")
+            if Path(run_name).name != run_name or run_name.startswith(".") or not run_name.isprintable():
+                raise ConfigError("A run name is a plain folder name: no slashes, no control characters, and not "
+                                  "starting with a dot.")
             if (root / run_name).exists():
                 raise ConfigError(f"A run called {run_name} exists already; choose another name.")
         except (ConfigError, ValueError) as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
         else:
             start(command(config, root / run_name), root / run_name)
 
@@ -186,4 +205,4 @@ else:
         st.button(f"Yes, delete {doomed} and its checkpoints", type="primary", key="runs_delete",
                   on_click=delete, args=(doomed,))
     if "runs_delete_error" in st.session_state:
-        st.error(st.session_state.pop("runs_delete_error"))
+        st.error(plain(st.session_state.pop("runs_delete_error")))

@@ -93,11 +93,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                           "give it more seconds, epochs or steps.")
     probe = KnnProbe.for_run(config.dataset, train_set, config.knn_k, config.eval_images, config.seed, **load) \
         if world.main else None
-    summary = runs.read_json(run_dir / runs.SUMMARY) if resume else {}
+    summary = runs.typed(runs.read_json(run_dir / runs.SUMMARY), runs.SUMMARY_TYPES, runs.SUMMARY)[0] if resume else {}
     if world.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.clear_stop(run_dir)
-        summary |= {"status": "running", "message": "", "pid": os.getpid(), "device": describe_device(device),
+        runs.remove_temporaries(run_dir)  # left by a process killed mid-save; this one has not written yet
+        summary |= {"status": "running", "message": "", "pid": os.getpid(),
+                    "process": runs.process_identity(os.getpid()), "device": describe_device(device),
                     "processes": world.size, "images": len(train_set), "dataset": train_set.description}
         runs.write_json(run_dir / runs.SUMMARY, summary)  # before config.json: a listed run is never pid-less
         runs.write_json(run_dir / runs.CONFIG, config.to_dict())

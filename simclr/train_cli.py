@@ -121,13 +121,17 @@ def config_from_args(given: dict) -> tuple[TrainConfig, Path, bool]:
         run_dir = given.pop("resume")
         if set(given) - set(RESUMABLE) or overrides:
             raise ConfigError(f"--resume keeps the run's settings; only {', '.join(RESUMABLE)} may be given.")
-        return resume_config(run_dir, **given), run_dir, True
+        config = resume_config(run_dir, **given)
+        validate(config)
+        return config, run_dir, True
     if ("epochs" in given or "max_steps" in given) and "seconds" not in given:
         given["seconds"] = None  # the 60 s default applies only when no other budget is given
     if "preset" in given or overrides:
         start = {} if "preset" in given else default_augment(given.get("dataset", D.dataset))
         given["augment"] = start | dict(overrides)
     run_dir = given.pop("out", None)
+    if run_dir is not None and run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file; give a folder for the run (a new one, or an empty one).")
     config = TrainConfig(**given)
     validate(config)
     name = f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -7,6 +7,7 @@ import streamlit as st
 from simclr import runs
 from simclr.data import Dataset
 from simclr.model import ENCODERS, ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
+from ui.plain import plain
 from ui.run_picker import checkpoint_of, runs_with_checkpoints
 
 INIT_SEED = 0  # random initialisations are reproducible: the same seed gives the same weights
@@ -45,13 +46,13 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str]:
     try:
         model = trained_model(str(path), path.stat().st_mtime)
     except ModelError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         st.stop()
     if (model.config.in_channels, model.config.image_size) != (channels, size):
-        st.error(
+        st.error(plain(
             f"Run {run.name} was trained on {model.config.in_channels}-channel {model.config.image_size} px images "
             f"({run.config.get('dataset', 'another dataset')}); this dataset has {channels}-channel {size} px images. "
             "Pick the run's dataset in the sidebar, or another encoder."
-        )
+        ))
         st.stop()
     return model, f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"

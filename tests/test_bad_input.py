@@ -7,6 +7,7 @@ drives the same corpus through the Augmentations page (upload and folder) and th
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -202,13 +203,13 @@ def test_a_folder_outside_the_data_root_is_refused_on_the_page(sandbox):
         assert view_count(at) == 0
 
 
-def within(seconds: float, fn, *args):
+def within(seconds: float, fn, *args, kwargs: dict | None = None):
     """fn(*args) in a thread; the test fails if it has not returned after `seconds` (a hang, not a slow run)."""
     outcome = {}
 
     def call():
         try:
-            outcome["value"] = fn(*args)
+            outcome["value"] = fn(*args, **(kwargs or {}))
         except BaseException as error:  # noqa: BLE001 - handed back to the test below
             outcome["error"] = error
 
@@ -259,6 +260,11 @@ def test_devices_pipes_and_links_out_of_the_folder_are_skipped_without_hanging(t
 
 
 @pytest.mark.parametrize("argv, words", [
+    (["--seconds", "inf"], "time budget must be above 0 seconds, and finite"),
+    (["--epochs", "inf"], "epochs must be above 0, and finite"),
+    (["--size", "0"], "at least 8 pixels"),
+    (["--size", "-4"], "at least 8 pixels"),
+    (["--size", "1"], "at least 8 pixels"),
     (["--temperature", "-0.5"], "temperature must be above 0"),
     (["--seconds", "-1"], "time budget must be above 0"),
     (["--batch-size", "1"], "at least 2 images"),
@@ -344,3 +350,59 @@ def test_training_on_the_sidebars_folder_starts(train_page, sandbox):
         time.sleep(0.5)
         train_page.run()
     assert (run_dir / "config.json").exists(), [e.value for e in train_page.error] + [c.value[-200:] for c in train_page.code]
+
+
+def test_cli_refuses_an_existing_file_as_the_run_folder(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(taken), "--max-steps", "1"])
+    assert exit_info.value.code == 2 and "is a file" in capsys.readouterr().err
+    assert taken.read_text() == "mine"
+
+
+TINY_RUN = ["--max-steps", "2", "--batch-size", "32", "--subset", "64", "--eval-images", "200", "--eval-every",
+            "1000", "--log-every", "1", "--checkpoint-every", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """A real two-step run (max-steps budget) with config, metrics, summary, last.pt and best.pt."""
+    run_dir = tmp_path_factory.mktemp("tiny") / "tiny"
+    assert main([*TINY_RUN, "--out", str(run_dir)]) == 0
+    return run_dir
+
+
+def copy_run(run_dir: Path, to: Path) -> Path:
+    shutil.copytree(run_dir, to)
+    return to
+
+
+@pytest.mark.parametrize("more, words", [(["--seconds", "-5"], "--seconds with --resume is how much more"),
+                                         (["--seconds", "inf"], "a number above 0 (got inf)"),
+                                         (["--max-steps", "0"], "--max-steps with --resume")])
+def test_cli_resume_refuses_budgets_that_are_not_more(tiny_run, tmp_path, more, words, capsys):
+    run_dir = copy_run(tiny_run, tmp_path / "run")
+    before = (run_dir / "summary.json").read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--resume", str(run_dir), *more])
+    assert exit_info.value.code == 2 and words in capsys.readouterr().err
+    assert (run_dir / "summary.json").read_text() == before
+
+
+def test_resuming_a_max_steps_run_for_seconds_with_a_damaged_metrics_line_trains_and_finishes(tiny_run, tmp_path):
+    """A max-steps run resumed with --seconds trains those seconds (it was refused: 'give it more seconds'), and a
+    metrics line with "step": "ten" is dropped instead of ending the process with the run left "running"."""
+    run_dir = copy_run(tiny_run, tmp_path / "run")
+    with open(run_dir / "metrics.jsonl", "a") as metrics:
+        metrics.write(json.dumps({"step": "ten", "loss": 1.0}) + "\n")
+    (run_dir / ".last.pt.x1y2z3.tmp").write_bytes(b"left by a kill mid-save")
+    result = within(300, subprocess.run, [sys.executable, "-m", "simclr.train", "--resume", str(run_dir),
+                                          "--seconds", "1", "--threads", "1"],
+                    kwargs=dict(cwd=ROOT, capture_output=True, text=True, timeout=280))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["steps"] > 2, summary
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps[:2] == [1, 2] and all(isinstance(step, int) for step in steps) and steps[-1] == summary["steps"]
+    assert not list(run_dir.glob(".*.tmp"))

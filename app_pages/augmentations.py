@@ -63,6 +63,7 @@ if source == "My own images":
             help="PNG, JPEG, GIF, BMP, WebP or TIFF files, or one .zip of them (class folders become labels).",
         )
     if not uploads:
+        st.session_state.pop("_aug_uploaded", None)  # the decoded images of files the user removed
         main.info("Upload one or more images (or a .zip) to see their views.")
         st.stop()
     try:

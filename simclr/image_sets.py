@@ -72,8 +72,8 @@ def check_upload_size(sizes: list[int]) -> None:
     total = sum(sizes)
     if total > MAX_TOTAL_UPLOAD_BYTES:
         raise DataError(f"The upload holds {len(sizes)} files of {total / 2**20:.0f} MB together; one upload may "
-                        f"hold {MAX_TOTAL_UPLOAD_BYTES / 2**20:.0f} MB. Remove some files, or put the images in "
-                        "a folder under the data root and choose it in the sidebar.")
+                        f"hold {MAX_TOTAL_UPLOAD_BYTES / 2**20:.0f} MB. Remove some files (that frees their memory), or put "
+                        "the images in a folder under the data root and choose it in the sidebar.")
 
 
 def _zip_entries(name: str, data: bytes, warnings: list[str]) -> list[Entry]:

@@ -145,6 +145,21 @@ def test_each_bad_upload_gets_its_message_on_the_page_and_writes_nothing(sandbox
     assert canaries(sandbox) == []
 
 
+def test_an_upload_is_decoded_once_not_on_every_rerun(sandbox):
+    at = page(sandbox)
+    at.radio(key="aug_source").set_value("My own images").run()
+    upload(at, [("palette.png", corpus()["palette.png"][0]), ("anim.gif", corpus()["anim.gif"][0])])
+    decoded = at.session_state["_aug_uploaded"][1]
+    at.slider(key="aug_count").set_value(1).run()
+    at.button(key="resample").click().run()
+    assert not at.exception and view_count(at) == 2
+    assert at.session_state["_aug_uploaded"][1] is decoded, "a rerun decoded the upload again"
+    upload(at, [("cut.jpg", corpus()["cut.jpg"][0])])
+    assert "truncated or damaged" in at.error[0].value and at.session_state["_aug_uploaded"][1] is not decoded
+    at.get("file_uploader")[0].set_value(None).run()
+    assert "_aug_uploaded" not in at.session_state, "removed files leave no decoded copy behind"
+
+
 def test_bad_files_among_good_ones_are_listed_and_the_good_ones_shown(sandbox):
     at = page(sandbox)
     at.radio(key="aug_source").set_value("My own images").run()

@@ -421,3 +421,46 @@ def test_resuming_a_max_steps_run_for_seconds_with_a_damaged_metrics_line_trains
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps[:2] == [1, 2] and all(isinstance(step, int) for step in steps) and steps[-1] == summary["steps"]
     assert not list(run_dir.glob(".*.tmp"))
+
+
+SERVER_LIMIT_MB = 1536  # what the app may hold at its peak: the issue's classroom-laptop bound (1.5 GB)
+THROUGH_THE_CORPUS = """
+import os, resource, sys
+sys.path[:0] = [{tests!r}]
+from streamlit.testing.v1 import AppTest
+import test_bad_input as t
+at = AppTest.from_file({app!r}, default_timeout=300).run()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # the app's first page, for the report
+at.radio(key="aug_source").set_value("My own images").run()
+files = t.corpus()
+for name, (data, _) in files.items():
+    t.upload(at, [(name, data)])
+t.upload(at, [(name, data) for name, (data, _) in files.items()])
+# over the cap only together: 3 x 40 MB (the harness holds its own copies of these bytes, so no more)
+t.upload(at, [(f"big-{{i}}.png", bytes(40 * 2**20)) for i in range(3)])
+assert "one upload may hold" in at.error[0].value, at.error[0].value
+at.get("file_uploader")[0].set_value(None).run()
+folder = os.path.join(os.environ["SIMCLR_DATA"], "corpus")
+os.mkdir(folder)
+for name, (data, _) in files.items():
+    open(os.path.join(folder, name), "wb").write(data)
+os.symlink("/dev/zero", os.path.join(folder, "zero.png"))
+os.mkfifo(os.path.join(folder, "pipe.png"))
+at.radio(key="aug_source").set_value("Dataset").run()
+t.choose_folder(at, "corpus")
+assert "zero.png" in t.messages(at) and "pipe.png" in t.messages(at), t.messages(at)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def test_the_app_stays_under_its_memory_bound_through_the_whole_corpus(sandbox):
+    """Every hostile file, all at once, an oversized upload and the folder with a device and a pipe, through the
+    Augmentations page in a fresh process (AppTest runs the page in-process, as the server does); its peak resident
+    memory is the figure. Before the fixes the palette PNG alone took it past 4.7 GB."""
+    code = THROUGH_THE_CORPUS.format(tests=str(ROOT / "tests"), app=str(APP))
+    result = within(600, subprocess.run, [sys.executable, "-c", code],
+                    kwargs=dict(cwd=ROOT, capture_output=True, text=True, timeout=590, env=os.environ.copy()))
+    assert result.returncode == 0, result.stderr[-3000:]
+    start_mb, peak_mb = map(float, result.stdout.split()[-2:])
+    print(f"peak resident memory: {start_mb:.0f} MB after the first page, {peak_mb:.0f} MB through the corpus")
+    assert peak_mb < SERVER_LIMIT_MB, peak_mb

@@ -162,6 +162,7 @@ def test_switching_runs_and_fewer_images_keep_the_widgets_valid(monkeypatch, roo
 
 
 def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
+    monkeypatch.setenv("SIMCLR_DATA", str(root.parent))  # the run's folder lies in the data root, as the app needs
     at = open_page(monkeypatch, root, "stripes")
     assert not at.error
     assert any("no test split of folder here: fitted on 16 of the shown images, tested on the other 4" in c.value

@@ -5,14 +5,15 @@ from dataclasses import asdict
 import streamlit as st
 
 from app_pages import page
-from simclr import augment, data
 from app_pages.train_form import adopt_views
+from simclr import augment, data
 from simclr.augment import PRESETS
 from simclr.view_gallery import view_gallery
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter
 from ui.links import KEEP, base_preset
 from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
+from ui.plain import plain
 from ui.sidebar import current_dataset
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "zip"]
@@ -20,6 +21,21 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "zip"
 
 def _next_seed() -> None:
     st.session_state["view_seed"] = st.session_state.get("view_seed", 0) + 1
+
+
+def _uploaded(uploads: list) -> data.Dataset:
+    """The uploads as a dataset, decoded once per set of files: a rerun reuses it, the session's end frees it."""
+    key = tuple((f.file_id, f.name, f.size) for f in uploads)
+    held = st.session_state.get("_aug_uploaded")
+    if held is None or held[0] != key:
+        try:
+            result = data.load_uploads([(f.name, f.getvalue()) for f in uploads])
+        except data.DataError as err:
+            result = err
+        st.session_state["_aug_uploaded"] = held = (key, result)
+    if isinstance(held[1], data.DataError):
+        raise held[1]
+    return held[1]
 
 
 def _describe(params: augment.ViewParams, i: int, channels: int) -> str:
@@ -59,15 +75,16 @@ if source == "My own images":
             help="PNG, JPEG, GIF, BMP, WebP or TIFF files, or one .zip of them (class folders become labels).",
         )
     if not uploads:
+        st.session_state.pop("_aug_uploaded", None)  # the decoded images of files the user removed
         main.info("Upload one or more images (or a .zip) to see their views.")
         st.stop()
     try:
-        dataset = data.load_uploads([(f.name, f.getvalue()) for f in uploads])
+        dataset = _uploaded(uploads)
     except data.DataError as err:
-        main.error(str(err))
+        main.error(plain(str(err)))
         st.stop()
     for warning in dataset.warnings:
-        main.warning(warning)
+        main.warning(plain(warning))
 else:
     with main:
         dataset = current_dataset()
@@ -77,7 +94,7 @@ gallery = view_gallery(dataset.images, count, config, st.session_state.get("imag
 count, channels = gallery.images.shape[:2]
 
 with main:
-    st.caption(dataset.description)
+    st.caption(plain(dataset.description))
     skipped = augment.skipped_ops(config, channels)
     if skipped:
         st.info(f"These images are grayscale, so {', '.join(skipped)} change nothing and are skipped.")

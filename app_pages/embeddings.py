@@ -14,6 +14,7 @@ from app_pages.embeddings_scores import scores_section
 from simclr.data import DataError
 from simclr.device import resolve_device
 from simclr.model import ModelError
+from ui.plain import plain
 from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images
 from ui.run_picker import run_picker
 from ui.umap_warmup import start_umap_warmup, wait_for_umap
@@ -39,7 +40,7 @@ run, checkpoint_path, config = picked
 try:
     dataset = run_images(config)
 except DataError as err:
-    st.error(f"The images of run {run.name} cannot be loaded: {err}")
+    st.error(plain(f"The images of run {run.name} cannot be loaded: {err}"))
     st.stop()
 
 with sizes:
@@ -52,7 +53,7 @@ with sizes:
         )
     else:
         count = len(dataset)
-        st.caption(f"All {count} images of {config.dataset} are shown.")
+        st.caption(plain(f"All {count} images of {config.dataset} are shown."))
     space = st.segmented_control(
         "Embedding", ["h", "z"], default="h", key="emb_space", required=True,
         help="h: the encoder's output, what you keep for other tasks. z = g(h): after the projection head, what "
@@ -75,7 +76,7 @@ try:
     found = embeddings(shown)
     _, trained, extra = encoders(shown.checkpoint, device)
 except ModelError as err:
-    st.error(f"Run {run.name}: {err}")
+    st.error(plain(f"Run {run.name}: {err}"))
     st.stop()
 
 use = method if method == "PCA" or ready.is_set() else "PCA"

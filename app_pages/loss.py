@@ -14,6 +14,7 @@ from ui.charts import loss_temperature_curve, similarity_heatmap, softmax_row
 from ui.classroom import presenter, presenter_fonts
 from ui.links import KEEP
 from ui.pictures import to_picture
+from ui.plain import plain
 from ui.sidebar import current_dataset
 
 def _as_trained(run_config) -> str:
@@ -87,7 +88,7 @@ with main:
     a.metric("NT-Xent loss", f"{loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
     b.metric("Chance ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
     c.metric("Positive ranks first", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
-    st.caption(f"{model_caption}. {views_caption}")
+    st.caption(plain(f"{model_caption}. {views_caption}"))
 
     labels = [f"{i + 1}{v}" for v in "ab" for i in range(n)]  # rows: view a of every image, then view b
     views = torch.cat([x1, x2])

@@ -9,6 +9,7 @@ from simclr.data import Dataset
 from simclr.model import ENCODERS, ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
 from simclr.train_config import TrainConfig
 from ui.links import KEEP
+from ui.plain import plain
 from ui.run_picker import checkpoint_of, runs_with_checkpoints
 
 INIT_SEED = 0  # random initialisations are reproducible: the same seed gives the same weights
@@ -50,14 +51,14 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str, TrainConfig | No
     try:
         model = trained_model(str(path), path.stat().st_mtime)
     except ModelError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         st.stop()
     if (model.config.in_channels, model.config.image_size) != (channels, size):
-        st.error(
+        st.error(plain(
             f"Run {run.name} was trained on {model.config.in_channels}-channel {model.config.image_size} px images "
             f"({run.config.get('dataset', 'another dataset')}); this dataset has {channels}-channel {size} px images. "
             "Pick the run's dataset in the sidebar, or another encoder."
-        )
+        ))
         st.stop()
     caption = f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"
     return model, caption, TrainConfig.from_dict(run.config) if run.config else None

@@ -9,10 +9,11 @@ import streamlit as st
 from app_pages.train_form import train_form
 from simclr import progress, runs
 from simclr.compare import labelled_figures
-from simclr.launch import LOG, busy_runs as busy_on_disk, resume_run, start_run, starting
+from simclr.launch import LOG, busy_runs as busy_on_disk, refusal, resume_run, start_run, starting
 from simclr.train_config import ConfigError
 from ui.charts import knn_chart, run_curves
 from ui.live_map import live_map_panel
+from ui.plain import plain
 
 root = runs.default_root()
 
@@ -76,10 +77,11 @@ def live_view(name: str, refreshing: bool) -> None:
         st.rerun()
     if not (run_dir / runs.CONFIG).is_file():
         if starting(run_dir):
-            st.info(f"Starting {name}: loading the data and building the model…", icon=":material/hourglass_top:")
+            st.info(plain(f"Starting {name}: loading the data and building the model…"),
+                    icon=":material/hourglass_top:")
         else:
             log = run_dir / LOG
-            st.error(f"Run {name} did not start.")
+            st.error(plain(f"Run {name} did not start."))
             if log.is_file():
                 st.code(log.read_text(errors="replace")[-3000:], language=None)
         return
@@ -90,7 +92,12 @@ def live_view(name: str, refreshing: bool) -> None:
     seconds = progress.elapsed(summary, rows)
     state = {"running": "training", "finished": "finished", "stopped": "stopped", "failed": "failed",
              "diverged": "diverged"}[run.status]
-    st.markdown(f"**{name}**: {state} on {summary.get('device', 'its device')}")
+    st.markdown(f"**{plain(name)}**: {state} on {plain(summary.get('device') or 'its device')}")
+    refused = refusal(run_dir)
+    if refused:
+        st.error(plain(f"The last start of {name} was refused: {refused}"))
+    if run.problems:
+        st.warning(plain(f"Run {name} has damaged files; these values were left out: " + "; ".join(run.problems)))
     if run.status == "running" and budget:
         st.progress(min(seconds / budget, 1.0), text=f"{seconds:.0f} s of {budget:.0f} s, {max(budget - seconds, 0):.0f} s left")
     last = rows[-1] if rows else {}
@@ -106,7 +113,7 @@ def live_view(name: str, refreshing: bool) -> None:
              "end (the table below and the Embeddings page).")
     d.metric("Views / second", f"{last.get('views_per_second', 0):,.0f}")
     if run.message:
-        (st.error if run.status in ("failed", "diverged") else st.info)(run.message)
+        (st.error if run.status in ("failed", "diverged") else st.info)(plain(run.message))
     if rows:
         curves_of(run, rows)
     if run.status in ("failed", "diverged") and (run_dir / LOG).is_file():
@@ -116,12 +123,12 @@ def live_view(name: str, refreshing: bool) -> None:
     if run.status == "running":
         if actions[0].button("Stop", key="train_stop", help="Finishes the step, saves last.pt; Resume continues."):
             runs.request_stop(run_dir)
-            st.toast(f"Stopping {name}…")
+            st.toast(plain(f"Stopping {name}…"))
     elif (run_dir / runs.LAST).is_file():
         more = actions[1].number_input("Resume for (seconds)", 1.0, 24 * 3600.0, 30.0, step=10.0, key="train_more")
         if actions[0].button("Resume", key="train_resume", help="Continues from last.pt with the same settings."):
             if busy_runs():
-                st.warning(f"{busy_runs()[0]} is training; one run at a time on this machine.")
+                st.warning(plain(f"{busy_runs()[0]} is training; one run at a time on this machine."))
             else:
                 resume_run(run_dir, more)
                 st.session_state["train_watch"] = run_dir.name
@@ -142,13 +149,14 @@ with form:
             if busy_runs():
                 raise ConfigError(f"{busy_runs()[0]} is training on this machine; stop it or let it finish first.")
             run_name = name.strip() or f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
-            if Path(run_name).name != run_name or run_name.startswith("."):
-                raise ConfigError("A run name is a plain folder name: no slashes, and not starting with a dot.")
+            if Path(run_name).name != run_name or run_name.startswith(".") or not run_name.isprintable():
+                raise ConfigError("A run name is a plain folder name: no slashes, no control characters, and not "
+                                  "starting with a dot.")
             if (root / run_name).exists():
                 raise ConfigError(f"A run called {run_name} exists already; choose another name.")
             start_run(config, root / run_name)  # validates; threads: the CLI's default (training_threads)
         except (ConfigError, ValueError) as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
         else:
             st.session_state["train_watch"] = run_name
 
@@ -207,4 +215,4 @@ else:
         st.button(f"Yes, delete {doomed} and its checkpoints", type="primary", key="runs_delete",
                   on_click=delete, args=(doomed,))
     if "runs_delete_error" in st.session_state:
-        st.error(st.session_state.pop("runs_delete_error"))
+        st.error(plain(st.session_state.pop("runs_delete_error")))

@@ -11,6 +11,7 @@ from simclr.model import ENCODERS
 from simclr.optim import OPTIMIZERS
 from simclr.recipes import RECIPES
 from simclr.train_config import TrainConfig
+from ui.plain import plain
 from ui.sidebar import folder_inside_root
 
 RUN_PRESETS: dict[str, TrainConfig] = {name: recipe.config for name, recipe in RECIPES.items()}
@@ -111,5 +112,5 @@ def train_form() -> TrainConfig:
         try:
             values["path"] = str(folder_inside_root(st.session_state.get("folder", "")))
         except DataError as error:
-            st.warning(str(error))
+            st.warning(plain(str(error)))
     return TrainConfig(**{**base, **values, "augment": augment})

@@ -62,6 +62,19 @@ def starting(run_dir: Path) -> bool:
     return isinstance(pid, int) and runs.pid_alive(pid) and written != pid
 
 
+def refusal(run_dir: Path) -> str:
+    """Why the last process started for `run_dir` ended before it wrote its run status, from its log; "" if it
+    did not (e.g. a resume of a damaged last.pt is refused with exit 2 before it touches summary.json)."""
+    run_dir = Path(run_dir)
+    pid = runs.read_json(run_dir / PROCESS).get("pid")
+    written = runs.read_json(run_dir / runs.SUMMARY).get("pid")
+    if not isinstance(pid, int) or runs.pid_alive(pid) or written == pid or not (run_dir / LOG).is_file():
+        return ""
+    lines = (run_dir / LOG).read_text(errors="replace").splitlines()
+    errors = [line.split("error: ", 1)[1] for line in lines if "error: " in line]
+    return errors[-1] if errors else "see train.log in the run folder."
+
+
 def busy_runs(root: Path) -> list[str]:
     """Names of the runs under `root` that are training now or starting, read from their folders."""
     root = Path(root)

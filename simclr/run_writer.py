@@ -21,7 +21,8 @@ class RunWriter:
 
     def __init__(self, run_dir: Path, config: dict, state: dict, resume: bool):
         self.run_dir, self.config, self.state = Path(run_dir), config, state
-        self.summary = runs.read_json(self.run_dir / runs.SUMMARY) if resume else {}
+        self.summary = runs.typed(runs.read_json(self.run_dir / runs.SUMMARY), runs.SUMMARY_TYPES, runs.SUMMARY)[0] \
+            if resume else {}
         self.window: list[tuple[torch.Tensor, torch.Tensor]] = []  # (loss, contrastive acc) since the last line
         self.recent_loss: float | None = None
         self.log: runs.MetricsLog | None = None
@@ -31,7 +32,9 @@ class RunWriter:
         """Mark the run running (summary before config.json: a listed run is never pid-less), open the log."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         runs.clear_stop(self.run_dir)
-        self.summary |= {"status": "running", "message": "", "pid": os.getpid()} | facts
+        runs.remove_temporaries(self.run_dir)  # left by a process killed mid-save; this one has not written yet
+        self.summary |= {"status": "running", "message": "", "pid": os.getpid(),
+                         "process": runs.process_identity(os.getpid())} | facts
         runs.write_json(self.run_dir / runs.SUMMARY, self.summary)
         runs.write_json(self.run_dir / runs.CONFIG, self.config)
         self.log = runs.MetricsLog(self.run_dir, after_step=self.state["step"] if self.resume else None)

@@ -11,7 +11,10 @@
         train.log        the process's output, when simclr.launch started it
 
 JSON files are replaced atomically (write a temporary file, then os.replace), so a reader never
-sees half a file. A summary that says "running" while its process is gone reads as "failed".
+sees half a file. A summary that says "running" while its process is gone reads as "failed"; the
+process is known by its pid and, where /proc exists, by its start time in this boot, so a reused
+pid (after a crash or a reboot) does not pass for the run. Whatever the files hold, reading them
+gives values of the types below: a value of another type is left out and named in RunInfo.problems.
 """
 from __future__ import annotations
 
@@ -25,6 +28,20 @@ from pathlib import Path
 CONFIG, METRICS, SUMMARY = "config.json", "metrics.jsonl", "summary.json"
 LAST, BEST, STOP = "last.pt", "best.pt", "STOP"
 STATUSES = ("running", "finished", "stopped", "failed", "diverged")
+NUMBER = float  # in the tables below: any finite int or float (JSON has one number type)
+INT_LIMIT = 2**31  # ints at or beyond it are not a step, a pid or a count (and os.kill would overflow)
+SUMMARY_TYPES = {"status": str, "message": str, "pid": int, "process": str, "device": str, "processes": int,
+                 "images": int, "dataset": str, "knn_pixels": NUMBER, "knn_before": NUMBER, "knn_after": NUMBER,
+                 "steps": int, "epochs": NUMBER, "seconds": NUMBER, "views_per_second": NUMBER,
+                 "final_loss": NUMBER, "best_metric": str, "best_value": NUMBER, "best_step": int}
+METRIC_TYPES = {"step": int, "epoch": NUMBER, "seconds": NUMBER, "loss": NUMBER, "contrastive_acc": NUMBER,
+                "lr": NUMBER, "views_per_second": NUMBER, "knn": NUMBER}
+CONFIG_TYPES = {  # TrainConfig's fields (tests/test_runs.py holds the two together)
+    "dataset": str, "split": str, "subset": int, "path": str, "size": int, "encoder": str, "head_hidden": int,
+    "head_dim": int, "batch_size": int, "temperature": NUMBER, "optimizer": str, "lr": NUMBER,
+    "weight_decay": NUMBER, "warmup": NUMBER, "seconds": NUMBER, "epochs": NUMBER, "max_steps": int, "preset": str,
+    "augment": dict, "seed": int, "device": str, "threads": int, "amp": bool, "eval_every": int, "knn_k": int,
+    "eval_images": int, "log_every": int, "checkpoint_every": int}
 CRASHED = "The training process ended without finishing (killed or crashed); resume it from its last checkpoint."
 
 
@@ -52,6 +69,34 @@ def read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return obj if isinstance(obj, dict) else {}
+
+
+def typed(obj: dict, types: dict[str, type], source: str) -> tuple[dict, list[str]]:
+    """`obj` without the values whose type is not the one `types` names (null is always allowed), and a
+    sentence for each value left out, e.g. 'summary.json: pid is "x", not a whole number'."""
+    kept, problems = {}, []
+    for key, value in obj.items():
+        want = types.get(key)
+        if want is None or value is None or _is_a(value, want):
+            kept[key] = value
+        else:
+            shown = json.dumps(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            problems.append(f"{source}: {key} is {shown}, not {_TYPE_WORDS[want]}")
+    return kept, problems
+
+
+_TYPE_WORDS = {str: "text", int: "a whole number", NUMBER: "a number", bool: "true or false", dict: "a table"}
+
+
+def _is_a(value, want: type) -> bool:
+    if want is bool or isinstance(value, bool):
+        return want is bool and isinstance(value, bool)
+    if want is int:
+        return isinstance(value, int) and -INT_LIMIT < value < INT_LIMIT
+    if want is NUMBER:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, want)
 
 
 def _finite(obj):
@@ -85,7 +130,8 @@ class MetricsLog:
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
-    """Every logged row of a run, oldest first; a half-written or corrupt line is skipped."""
+    """Every logged row of a run, oldest first; a half-written or corrupt line, or one whose step is not a
+    whole number, is skipped, and values of the wrong type (METRIC_TYPES) are left out of their row."""
     try:
         lines = (Path(run_dir) / METRICS).read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -96,8 +142,8 @@ def read_metrics(run_dir: Path) -> list[dict]:
             row = json.loads(line)
         except ValueError:
             continue
-        if isinstance(row, dict) and "step" in row:
-            rows.append(row)
+        if isinstance(row, dict) and _is_a(row.get("step"), int):
+            rows.append(typed(row, METRIC_TYPES, METRICS)[0])
     return rows
 
 
@@ -116,7 +162,7 @@ def clear_stop(run_dir: Path) -> None:
 
 def pid_alive(pid: int) -> bool:
     """Whether process `pid` exists and has not exited (a zombie counts as exited)."""
-    if pid <= 0:  # kill(0 or -1, ...) would address whole process groups
+    if not 0 < pid < INT_LIMIT:  # kill(0 or -1, ...) would address whole process groups
         return False
     if os.name == "nt":
         import ctypes
@@ -141,16 +187,52 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def process_identity(pid: int) -> str | None:
+    """This boot's id and process `pid`'s start time (clock ticks since boot), from Linux's /proc; None elsewhere.
+
+    A pid is reused once its process ends, and after a reboot; the pair names one process only.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22, starttime
+    except (OSError, IndexError):
+        return None
+    return f"{boot} {start}"
+
+
 def status(summary: dict) -> str:
-    """The summary's status, with "running" turned into "failed" when its process is gone."""
+    """The summary's status, with "running" turned into "failed" when its process is gone.
+
+    Where /proc tells process start times, "running" needs the process the summary names (its "process"),
+    not just any live process with that pid.
+    """
     state = summary.get("status", "failed")
-    if state == "running" and not pid_alive(int(summary.get("pid") or 0)):
+    if state == "running" and not _run_process_alive(summary):
         return "failed"
     return state if state in STATUSES else "failed"
 
 
+def _run_process_alive(summary: dict) -> bool:
+    pid = summary.get("pid")
+    if not _is_a(pid, int) or not pid_alive(pid):
+        return False
+    now = process_identity(pid)
+    return now is None or summary.get("process") == now
+
+
+def remove_temporaries(run_dir: Path) -> list[Path]:
+    """Delete the temporary files (.NAME.*.tmp) a process killed while saving left; returns them.
+
+    Call it only where no other process writes the run, as train() does before it marks the run running.
+    """
+    found = sorted(Path(run_dir).glob(".*.tmp"))
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
+
+
 def is_running(run_dir: Path) -> bool:
-    return status(read_json(Path(run_dir) / SUMMARY)) == "running"
+    return run_info(run_dir).status == "running"
 
 
 @dataclass
@@ -163,14 +245,17 @@ class RunInfo:
     summary: dict  # summary.json as written (status may say "running" for a crashed run)
     status: str  # one of STATUSES, with crash detection
     message: str  # why it stopped, for "failed" and "diverged" ("" otherwise)
+    problems: list[str]  # values of the wrong type left out of config and summary, one sentence each
 
 
 def run_info(run_dir: Path) -> RunInfo:
+    """A run folder read with the types of CONFIG_TYPES and SUMMARY_TYPES, whatever its files hold."""
     run_dir = Path(run_dir)
-    summary = read_json(run_dir / SUMMARY)
+    config, config_problems = typed(read_json(run_dir / CONFIG), CONFIG_TYPES, CONFIG)
+    summary, summary_problems = typed(read_json(run_dir / SUMMARY), SUMMARY_TYPES, SUMMARY)
     state = status(summary)
     message = summary.get("message", "") if state == summary.get("status") else CRASHED
-    return RunInfo(run_dir.name, run_dir, read_json(run_dir / CONFIG), summary, state, message or "")
+    return RunInfo(run_dir.name, run_dir, config, summary, state, message or "", config_problems + summary_problems)
 
 
 def list_runs(root: Path) -> list[RunInfo]:

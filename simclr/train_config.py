@@ -1,6 +1,7 @@
 """What a pretraining run does (`TrainConfig`): checked before any work starts, stored as config.json, resumed."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import torch
 from simclr import runs
 from simclr.augment import PRESETS, AugmentConfig
 from simclr.data import DATASETS
+from simclr.data.decode import MIN_SIDE
 from simclr.device import DEVICE_CHOICES, PRECISIONS
 from simclr.model import ENCODERS
 from simclr.optim import OPTIMIZERS, default_lr
@@ -112,9 +114,13 @@ def validate(config: TrainConfig) -> None:
     need(0 <= config.warmup < 1, f"The warmup is a fraction of the run in [0, 1) (got {config.warmup}).")
     need(any(b is not None for b in (config.seconds, config.epochs, config.max_steps)),
          "Give the run a budget: seconds, epochs or max_steps.")
-    need(config.seconds is None or config.seconds > 0,
-         f"The time budget must be above 0 seconds (got {config.seconds}).")
-    need(config.epochs is None or config.epochs > 0, f"The number of epochs must be above 0 (got {config.epochs}).")
+    need(config.seconds is None or 0 < config.seconds < math.inf,
+         f"The time budget must be above 0 seconds, and finite (got {config.seconds}).")
+    need(config.epochs is None or 0 < config.epochs < math.inf,
+         f"The number of epochs must be above 0, and finite (got {config.epochs}).")
+    need(config.size is None or config.size >= MIN_SIDE,
+         f"The image size must be at least {MIN_SIDE} pixels (got {config.size}); crops of smaller images hold "
+         "nothing to learn from.")
     need(config.max_steps is None or config.max_steps >= 1, f"max_steps must be at least 1 (got {config.max_steps}).")
     need(config.subset is None or config.subset >= 2, f"The subset must hold at least 2 images (got {config.subset}).")
     need(config.threads is None or config.threads >= 1, f"threads must be at least 1 (got {config.threads}).")
@@ -150,7 +156,8 @@ RESUMABLE = (  # what a resumed run may change; the rest must fit the checkpoint
 
 def resume_config(run_dir: Path, *, seconds: float | None = None, epochs: float | None = None,
                   max_steps: int | None = None, **changes) -> TrainConfig:
-    """A run's config for `train(..., resume=True)`: a budget given here counts from its last checkpoint.
+    """A run's config for `train(..., resume=True)`: a budget given here counts from its last checkpoint and
+    replaces the run's old budgets (a max-steps run resumed with seconds=2 trains 2 s more).
 
     Without one the run gets what is left of its old budget. `changes` may set device, threads, precision,
     channels_last, compile and the eval/log/checkpoint intervals; anything else would not fit the checkpoint.
@@ -161,7 +168,16 @@ def resume_config(run_dir: Path, *, seconds: float | None = None, epochs: float 
         raise ConfigError(f"{run_dir} has no config.json and last.pt to resume from; start a new run instead.")
     if set(changes) - set(RESUMABLE):
         raise ConfigError(f"A resumed run keeps its settings; only {', '.join(RESUMABLE)} can change.")
+    damaged = runs.typed(saved, runs.CONFIG_TYPES, runs.CONFIG)[1]
+    if damaged:
+        raise ConfigError(f"{run_dir / runs.CONFIG} is damaged ({'; '.join(damaged)}); start a new run instead.")
+    for flag, more in (("seconds", seconds), ("epochs", epochs), ("max_steps", max_steps)):
+        if more is not None and not 0 < more < math.inf:
+            raise ConfigError(f"--{flag.replace('_', '-')} with --resume is how much more to train: a number "
+                              f"above 0 (got {more}).")
     config = replace(TrainConfig.from_dict(saved), **changes)
+    if any(more is not None for more in (seconds, epochs, max_steps)):
+        config.seconds = config.epochs = config.max_steps = None  # the budget given replaces the old ones
     try:
         done = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)["extra"]
     except Exception as error:  # torch raises several types for truncated, foreign or unsafe files

@@ -166,6 +166,7 @@ def test_switching_runs_and_fewer_images_keep_the_widgets_valid(monkeypatch, roo
 
 
 def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
+    monkeypatch.setenv("SIMCLR_DATA", str(root.parent))  # the run's folder lies in the data root, as the app needs
     at = open_page(monkeypatch, root, "stripes")
     assert not at.error
     assert any("4 images of the 20 images (seed 0), kept out as a test split, classified by 16 others" in c.value

@@ -7,9 +7,12 @@ drives the same corpus through the Augmentations page (upload and folder) and th
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -18,10 +21,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from simclr.data import user_images as image_sets
 from simclr.data import DataError, load_dataset, load_uploads
 from simclr.train.cli import main
 from simclr.train_config import TrainConfig
-from image_files import encode, png_claiming, zipped
+from image_files import encode, palette_with_transparency, png_claiming, zip_lying, zipped
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -50,6 +54,8 @@ def corpus() -> dict[str, tuple[bytes, str | None]]:
         "anim.gif": (encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100), None),
         "escape.zip": (escaping, "points outside the archive"),
         "bomb.zip": (bomb, "zip bomb"),
+        "lying.zip": (zip_lying("big.png", 2**28, 1000), "could not be unpacked"),  # 256 MB declared as 1 kB
+        "palette.png": (palette_with_transparency(6300), None),  # 40 MP from 46 kB
     }
 
 
@@ -139,6 +145,21 @@ def test_each_bad_upload_gets_its_message_on_the_page_and_writes_nothing(sandbox
     assert canaries(sandbox) == []
 
 
+def test_an_upload_is_decoded_once_not_on_every_rerun(sandbox):
+    at = page(sandbox)
+    at.radio(key="aug_source").set_value("My own images").run()
+    upload(at, [("palette.png", corpus()["palette.png"][0]), ("anim.gif", corpus()["anim.gif"][0])])
+    decoded = at.session_state["_aug_uploaded"][1]
+    at.slider(key="aug_count").set_value(1).run()
+    at.button(key="resample").click().run()
+    assert not at.exception and view_count(at) == 2
+    assert at.session_state["_aug_uploaded"][1] is decoded, "a rerun decoded the upload again"
+    upload(at, [("cut.jpg", corpus()["cut.jpg"][0])])
+    assert "truncated or damaged" in at.error[0].value and at.session_state["_aug_uploaded"][1] is not decoded
+    at.get("file_uploader")[0].set_value(None).run()
+    assert "_aug_uploaded" not in at.session_state, "removed files leave no decoded copy behind"
+
+
 def test_bad_files_among_good_ones_are_listed_and_the_good_ones_shown(sandbox):
     at = page(sandbox)
     at.radio(key="aug_source").set_value("My own images").run()
@@ -197,10 +218,68 @@ def test_a_folder_outside_the_data_root_is_refused_on_the_page(sandbox):
         assert view_count(at) == 0
 
 
+def within(seconds: float, fn, *args, kwargs: dict | None = None):
+    """fn(*args) in a thread; the test fails if it has not returned after `seconds` (a hang, not a slow run)."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["value"] = fn(*args, **(kwargs or {}))
+        except BaseException as error:  # noqa: BLE001 - handed back to the test below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{getattr(fn, '__name__', fn)} still running after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_a_zip_whose_headers_lie_about_sizes_is_read_in_bounded_memory():
+    data, words = corpus()["lying.zip"]
+    tracemalloc.start()
+    with pytest.raises(DataError, match=words):
+        within(60, load_uploads, [("lying.zip", data)])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * image_sets.CHUNK + 2 * len(data), peak  # reading it whole expanded all 256 MB at once
+
+
+def test_the_upload_size_cap_counts_all_files_together():
+    each = image_sets.MAX_TOTAL_UPLOAD_BYTES // 3 + 1  # every file alone is well under the cap
+    files = [(f"{i}.png", bytes(each)) for i in range(3)]
+    with pytest.raises(DataError, match=r"3 files of \d+ MB together; one upload may hold 100 MB"):
+        within(30, load_uploads, files)
+
+
+def test_devices_pipes_and_links_out_of_the_folder_are_skipped_without_hanging(tmp_path):
+    folder, outside = tmp_path / "mine", tmp_path / "elsewhere.png"
+    folder.mkdir()
+    good = encode(Image.new("RGB", (16, 16), (0, 200, 0)))
+    (folder / "good.png").write_bytes(good)
+    outside.write_bytes(good)
+    (folder / "zero.png").symlink_to("/dev/zero")  # reading it never ends
+    os.mkfifo(folder / "pipe.png")  # opening it for reading blocks until a writer comes
+    (folder / "away.png").symlink_to(outside)
+    (folder / "inside.png").symlink_to(folder / "good.png")  # a link that stays in the folder is fine
+    dataset = within(60, lambda: load_dataset("folder", path=folder))
+    assert dataset.names == ["good.png", "inside.png"]
+    shown = "\n".join(dataset.warnings)
+    assert "zero.png: it is a link to /dev/zero" in shown and "pipe.png: it is not a regular file" in shown, shown
+    assert "away.png: it is a link to" in shown and "outside the chosen folder" in shown, shown
+
+
 # --- settings at and past their limits ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("argv, words", [
+    (["--seconds", "inf"], "time budget must be above 0 seconds, and finite"),
+    (["--epochs", "inf"], "epochs must be above 0, and finite"),
+    (["--size", "0"], "at least 8 pixels"),
+    (["--size", "-4"], "at least 8 pixels"),
+    (["--size", "1"], "at least 8 pixels"),
     (["--temperature", "-0.5"], "temperature must be above 0"),
     (["--seconds", "-1"], "time budget must be above 0"),
     (["--batch-size", "1"], "at least 2 images"),
@@ -286,3 +365,102 @@ def test_training_on_the_sidebars_folder_starts(train_page, sandbox):
         time.sleep(0.5)
         train_page.run()
     assert (run_dir / "config.json").exists(), [e.value for e in train_page.error] + [c.value[-200:] for c in train_page.code]
+
+
+def test_cli_refuses_an_existing_file_as_the_run_folder(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(taken), "--max-steps", "1"])
+    assert exit_info.value.code == 2 and "is a file" in capsys.readouterr().err
+    assert taken.read_text() == "mine"
+
+
+TINY_RUN = ["--max-steps", "2", "--batch-size", "32", "--subset", "64", "--eval-images", "200", "--eval-every",
+            "1000", "--log-every", "1", "--checkpoint-every", "1", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """A real two-step run (max-steps budget) with config, metrics, summary, last.pt and best.pt."""
+    run_dir = tmp_path_factory.mktemp("tiny") / "tiny"
+    assert main([*TINY_RUN, "--out", str(run_dir)]) == 0
+    return run_dir
+
+
+def copy_run(run_dir: Path, to: Path) -> Path:
+    shutil.copytree(run_dir, to)
+    return to
+
+
+@pytest.mark.parametrize("more, words", [(["--seconds", "-5"], "--seconds with --resume is how much more"),
+                                         (["--seconds", "inf"], "a number above 0 (got inf)"),
+                                         (["--max-steps", "0"], "--max-steps with --resume")])
+def test_cli_resume_refuses_budgets_that_are_not_more(tiny_run, tmp_path, more, words, capsys):
+    run_dir = copy_run(tiny_run, tmp_path / "run")
+    before = (run_dir / "summary.json").read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--resume", str(run_dir), *more])
+    assert exit_info.value.code == 2 and words in capsys.readouterr().err
+    assert (run_dir / "summary.json").read_text() == before
+
+
+def test_resuming_a_max_steps_run_for_seconds_with_a_damaged_metrics_line_trains_and_finishes(tiny_run, tmp_path):
+    """A max-steps run resumed with --seconds trains those seconds (it was refused: 'give it more seconds'), and a
+    metrics line with "step": "ten" is dropped instead of ending the process with the run left "running"."""
+    run_dir = copy_run(tiny_run, tmp_path / "run")
+    with open(run_dir / "metrics.jsonl", "a") as metrics:
+        metrics.write(json.dumps({"step": "ten", "loss": 1.0}) + "\n")
+    (run_dir / ".last.pt.x1y2z3.tmp").write_bytes(b"left by a kill mid-save")
+    result = within(300, subprocess.run, [sys.executable, "-m", "simclr.train", "--resume", str(run_dir),
+                                          "--seconds", "1", "--threads", "1"],
+                    kwargs=dict(cwd=ROOT, capture_output=True, text=True, timeout=280))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["steps"] > 2, summary
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps[:2] == [1, 2] and all(isinstance(step, int) for step in steps) and steps[-1] == summary["steps"]
+    assert not list(run_dir.glob(".*.tmp"))
+
+
+SERVER_LIMIT_MB = 1536  # what the app may hold at its peak: the issue's classroom-laptop bound (1.5 GB)
+THROUGH_THE_CORPUS = """
+import os, resource, sys
+sys.path[:0] = [{tests!r}]
+from streamlit.testing.v1 import AppTest
+import test_bad_input as t
+at = AppTest.from_file({app!r}, default_timeout=300).run()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # the app's first page, for the report
+at.radio(key="aug_source").set_value("My own images").run()
+files = t.corpus()
+for name, (data, _) in files.items():
+    t.upload(at, [(name, data)])
+t.upload(at, [(name, data) for name, (data, _) in files.items()])
+# over the cap only together: 3 x 40 MB (the harness holds its own copies of these bytes, so no more)
+t.upload(at, [(f"big-{{i}}.png", bytes(40 * 2**20)) for i in range(3)])
+assert "one upload may hold" in at.error[0].value, at.error[0].value
+at.get("file_uploader")[0].set_value(None).run()
+folder = os.path.join(os.environ["SIMCLR_DATA"], "corpus")
+os.mkdir(folder)
+for name, (data, _) in files.items():
+    open(os.path.join(folder, name), "wb").write(data)
+os.symlink("/dev/zero", os.path.join(folder, "zero.png"))
+os.mkfifo(os.path.join(folder, "pipe.png"))
+at.radio(key="aug_source").set_value("Dataset").run()
+t.choose_folder(at, "corpus")
+assert "zero.png" in t.messages(at) and "pipe.png" in t.messages(at), t.messages(at)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def test_the_app_stays_under_its_memory_bound_through_the_whole_corpus(sandbox):
+    """Every hostile file, all at once, an oversized upload and the folder with a device and a pipe, through the
+    Augmentations page in a fresh process (AppTest runs the page in-process, as the server does); its peak resident
+    memory is the figure. Before the fixes the palette PNG alone took it past 4.7 GB."""
+    code = THROUGH_THE_CORPUS.format(tests=str(ROOT / "tests"), app=str(APP))
+    result = within(600, subprocess.run, [sys.executable, "-c", code],
+                    kwargs=dict(cwd=ROOT, capture_output=True, text=True, timeout=590, env=os.environ.copy()))
+    assert result.returncode == 0, result.stderr[-3000:]
+    start_mb, peak_mb = map(float, result.stdout.split()[-2:])
+    print(f"peak resident memory: {start_mb:.0f} MB after the first page, {peak_mb:.0f} MB through the corpus")
+    assert peak_mb < SERVER_LIMIT_MB, peak_mb

@@ -216,6 +216,20 @@ def test_a_broken_upload_gives_a_message_not_a_traceback(open_page):
     no_exception(page)
 
 
+def test_markup_in_a_file_name_shows_as_typed(open_page):
+    """Markdown, LaTeX, HTML, Streamlit directives and emoji codes in a name are shown as the characters typed."""
+    page = open_page()
+    act(page, lambda: page.get_by_text("My own images").click())
+    name = "**bold** $x^2$ :red[red] :smile: <i>it _u_ `c` [link](x) ~~s~~ &amp; # h.png"  # no "/": a path
+    files = [{"name": name, "mimeType": "image/png", "buffer": b"this is text, not a picture"}]
+    act(page, lambda: page.locator("input[type=file]").set_input_files(files))
+    alert = page.locator("[data-testid=stAlert]", has_text="not an image")
+    alert.wait_for(timeout=MINUTE)
+    assert name in alert.inner_text(), alert.inner_text()
+    assert alert.locator("strong, em, code, a, del, i, .katex, [data-testid=stMarkdownColoredText]").count() == 0
+    no_exception(page)
+
+
 def listening_addresses(port: int) -> set[str]:
     """Local addresses of the sockets listening on `port`, from Linux's /proc/net/tcp and tcp6 (hex)."""
     found = set()

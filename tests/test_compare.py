@@ -8,8 +8,9 @@ import torch
 
 from simclr import compare, data, runs
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
-from simclr.train import ConfigError, TrainConfig, train, validate
-from simclr.train_cli import main
+from simclr.loop import train
+from simclr.train_config import ConfigError, TrainConfig, validate
+from simclr.train.cli import main
 
 CONFIG = TrainConfig(dataset="mnist-5k", batch_size=32, max_steps=5, eval_images=300, threads=1)
 

@@ -6,7 +6,7 @@ import torch
 from sklearn.neighbors import KNeighborsClassifier
 
 from simclr.data import load_dataset
-from simclr.dataset import Dataset
+from simclr.data.dataset import Dataset
 from simclr.holdout import test_split as carve_test
 from simclr.holdout import validation_split
 

@@ -1,14 +1,19 @@
 """simclr.data.decode: each kind of user image decodes to the pixels an independent computation gives, or a clear error."""
 import io
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from simclr.data.dataset import DataError
-from simclr.data.decode import MIN_SIDE, ImageError, center_square, decode_image
-from image_files import encode, png_claiming
+from simclr.data.decode import MAX_DECODE_BYTES, MAX_PIXELS, MIN_SIDE, ImageError, center_square, decode_image
+from image_files import encode, palette_with_transparency, png_claiming
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_grey_png_round_trips_exactly():
@@ -135,3 +140,40 @@ def test_decode_with_size_crops_the_centre():
     out = decode_image(encode(Image.fromarray(pixels), "JPEG", quality=95), "halves.jpg", size=16)
     assert out.shape == (16, 16, 3)
     assert out[:, :6].max() < 20 and out[:, 10:].min() > 235
+
+
+def test_decode_limit_counts_the_bytes_a_pixel_takes():
+    side = 6000  # 36 MP: under MAX_PIXELS, but RGBA takes 4 bytes decoded + 3 for the result
+    assert side * side < MAX_PIXELS < side * side * 7 / 6
+    tracemalloc.start()
+    with pytest.raises(ImageError, match=r"wide\.png is 6000 x 6000 pixels of RGBA: 252 MB to decode"):
+        decode_image(png_claiming(side, side, "RGBA"), "wide.png")
+    assert tracemalloc.get_traced_memory()[1] < 5_000_000
+    tracemalloc.stop()
+    with pytest.raises(ImageError, match="truncated or damaged"):  # 1 byte + 1: within the limit, decoding starts
+        decode_image(png_claiming(side, side, "L"), "narrow.png")
+
+
+MEASURE = """
+import resource, sys
+sys.path[:0] = [{root!r}, {tests!r}]
+from image_files import palette_with_transparency
+from simclr.data.decode import decode_image
+data = palette_with_transparency(6300)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = decode_image(data, "palette.png", size=96)
+assert out[0, 0].tolist() == [255, 255, 255] and out[-1, -1].tolist() == [255, 0, 0], out[[0, -1], [0, -1]]
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+
+
+def test_a_big_palette_png_with_transparency_decodes_in_bounded_memory():
+    """6300 x 6300 (40 MP) from 46 kB: composited in float64 this took 4.7 GB; now the P image + the uint8 result."""
+    assert len(palette_with_transparency(6300)) < 100_000
+    code = MEASURE.format(root=str(ROOT), tests=str(ROOT / "tests"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    grown_mb = float(result.stdout.split()[-1])
+    assert grown_mb < 6300 * 6300 * 8 / 2**20, grown_mb  # P (1 byte) + RGB result (3) + a plane (1) + slack;
+    # float64 compositing grew 4.7 GB here
+    assert MAX_DECODE_BYTES <= 256 * 2**20

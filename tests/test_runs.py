@@ -5,16 +5,22 @@ import os
 import subprocess
 import sys
 
+import typing
+from dataclasses import fields
+
 import pytest
 
 from simclr import runs
+from simclr.train_config import TrainConfig
 
 
 def make_run(root, name, status, pid=None, **summary):
     run_dir = root / name
     run_dir.mkdir(parents=True)
     runs.write_json(run_dir / runs.CONFIG, {"dataset": "mnist-5k"})
-    runs.write_json(run_dir / runs.SUMMARY, {"status": status, "pid": pid or os.getpid(), **summary})
+    pid = pid or os.getpid()
+    runs.write_json(run_dir / runs.SUMMARY, {"status": status, "pid": pid, "process": runs.process_identity(pid),
+                                             **summary})
     return run_dir
 
 
@@ -128,3 +134,94 @@ def test_delete_run_only_deletes_finished_run_folders_inside_the_root(tmp_path):
         runs.delete_run(live, root)
     runs.delete_run(done, root)
     assert not done.exists() and live.exists() and outside.exists() and (root / "plain").exists()
+
+
+# --- whatever the files hold: typed values, and the run shown as damaged ----------------------------------------
+
+
+@pytest.mark.parametrize("field, value", [("pid", "x"), ("pid", [1]), ("pid", 1e30), ("pid", 10**30),
+                                          ("pid", True), ("seconds", "soon"), ("knn_pixels", {"a": 1}),
+                                          ("views_per_second", float("nan")), ("status", 3)])
+def test_a_summary_value_of_the_wrong_type_is_left_out_and_named(tmp_path, field, value):
+    run_dir = make_run(tmp_path, "odd", "finished", seconds=12.5)
+    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    (run_dir / runs.SUMMARY).write_text(json.dumps(summary | {field: value}))  # NaN as JSON's NaN literal
+    info = runs.run_info(run_dir)
+    assert field not in info.summary or info.summary[field] is None
+    assert info.status in runs.STATUSES
+    assert len(info.problems) == 1 and info.problems[0].startswith(f"summary.json: {field} is "), info.problems
+    assert runs.list_runs(tmp_path)[0].problems == info.problems and not runs.is_running(run_dir)
+
+
+def test_config_values_of_the_wrong_type_are_left_out_and_named(tmp_path):
+    run_dir = make_run(tmp_path, "odd", "finished")
+    runs.write_json(run_dir / runs.CONFIG, {"dataset": "mnist-5k", "batch_size": "256", "augment": "x",
+                                            "seconds": 30, "amp": 1, "temperature": 0.5})
+    info = runs.run_info(run_dir)
+    assert info.config == {"dataset": "mnist-5k", "seconds": 30, "temperature": 0.5}
+    assert info.problems == ['config.json: batch_size is "256", not a whole number',
+                             'config.json: augment is "x", not a table', "config.json: amp is 1, not true or false"]
+
+
+def test_config_types_are_train_configs_fields():
+    """runs cannot import TrainConfig (it imports runs); this keeps its table of types from drifting."""
+    hints = typing.get_type_hints(TrainConfig)
+    assert set(runs.CONFIG_TYPES) == {f.name for f in fields(TrainConfig)}
+    for name, want in runs.CONFIG_TYPES.items():
+        allowed = set(typing.get_args(hints[name])) or {hints[name]}
+        assert (float if want is runs.NUMBER else want) in allowed, (name, hints[name])
+
+
+def test_metrics_rows_with_a_wrong_step_are_skipped_and_wrong_values_dropped(tmp_path):
+    run_dir = make_run(tmp_path, "odd", "finished")
+    lines = [{"step": 1, "loss": 5.0}, {"step": "ten", "loss": 4.0}, {"step": 2.5, "loss": 4.0},
+             {"step": 3, "loss": "low", "knn": [0.5], "views_per_second": 100}, {"step": True}]
+    (run_dir / runs.METRICS).write_text("".join(json.dumps(row) + "\n" for row in lines))
+    assert runs.read_metrics(run_dir) == [{"step": 1, "loss": 5.0}, {"step": 3, "views_per_second": 100}]
+    log = runs.MetricsLog(run_dir, after_step=1)  # a resume keeps the rows up to its checkpoint
+    log.close()
+    assert runs.read_metrics(run_dir) == [{"step": 1, "loss": 5.0}]
+
+
+def test_a_stale_running_summary_with_a_reused_pid_reads_as_failed(tmp_path):
+    """After a crash or a reboot the pid may belong to an unrelated live process: that is not the run."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = make_run(tmp_path, "stale", "running", pid=other.pid, process="an earlier boot 12345")
+        bare = make_run(tmp_path, "bare", "running", pid=other.pid, process=None)  # written before identities
+        own = make_run(tmp_path, "own", "running", pid=other.pid)
+        assert runs.pid_alive(other.pid)
+        if runs.process_identity(other.pid) is not None:
+            assert runs.run_info(stale).status == "failed" and runs.run_info(bare).status == "failed"
+            assert runs.run_info(stale).message == runs.CRASHED
+            runs.delete_run(stale, tmp_path)  # a stale run can be deleted
+            assert not stale.exists()
+        assert runs.run_info(own).status == "running"
+        with pytest.raises(runs.RunError, match="still training"):
+            runs.delete_run(own, tmp_path)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_process_identity_is_per_process():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        here, there = runs.process_identity(os.getpid()), runs.process_identity(child.pid)
+        if here is None:
+            pytest.skip("no /proc on this system: runs are known by their pid alone")
+        assert here != there and here.split()[0] == there.split()[0]  # same boot, other start
+        assert runs.process_identity(os.getpid()) == here
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_temporaries_of_a_killed_save_are_removed(tmp_path):
+    run_dir = make_run(tmp_path, "killed", "failed")
+    left = [run_dir / ".last.pt.k2x9a1.tmp", run_dir / ".summary.json.4242.tmp"]
+    for path in left:
+        path.write_bytes(b"half")
+    (run_dir / "last.pt").write_bytes(b"kept")
+    assert runs.remove_temporaries(run_dir) == sorted(left)
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json", "last.pt", "summary.json"]

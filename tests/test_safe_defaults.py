@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from simclr import data
-from simclr.data.decode import MAX_PIXELS, ImageError, decode_image
+from simclr.data.decode import MAX_DECODE_BYTES, MAX_PIXELS, ImageError, decode_image
 from simclr.model import ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
 from ui.sidebar import folder_inside_root
 
@@ -65,7 +65,8 @@ def test_pixel_limit_holds_for_other_formats_than_png(make, name):
 
 
 def test_pixel_limit_is_below_what_would_exhaust_a_laptop():
-    assert MAX_PIXELS * 3 <= 200 * 2**20  # one decoded RGB picture stays under 200 MB
+    assert MAX_DECODE_BYTES <= 256 * 2**20  # one picture, decoded and converted, stays under 256 MB
+    assert MAX_PIXELS * 1 * 2 <= MAX_DECODE_BYTES  # the pixel limit still binds for 1-byte (grey, palette) images
 
 
 # --- checkpoints: torch.load(weights_only=True), so a .pt file cannot run code ---------------------------------

@@ -101,7 +101,8 @@ STEPS = (
 def current_step() -> int | None:
     """The lecture step named in the URL (?step=1..8), or None outside the lecture."""
     text = st.query_params.get("step")
-    return int(text) if text and text.isdigit() and 1 <= int(text) <= len(STEPS) else None
+    digits = text and text.isascii() and text.isdigit()  # not isdigit() alone: "²" is a digit int() refuses
+    return int(text) if digits and 1 <= int(text) <= len(STEPS) else None
 
 
 def enter_step(number: int | None) -> None:

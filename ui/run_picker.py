@@ -6,7 +6,10 @@ import streamlit as st
 
 from app_pages import page
 from simclr import runs
-from simclr.train_config import TrainConfig
+from simclr.data import DataError
+from simclr.train_config import ConfigError, TrainConfig, validate
+from ui.plain import plain
+from ui.sidebar import folder_inside_root
 
 CHECKPOINTS = (runs.BEST, runs.LAST)
 CHECKPOINT_HELP = {
@@ -50,7 +53,8 @@ def no_runs_message(root: Path) -> None:
 def run_picker(key: str) -> tuple[runs.RunInfo, Path, TrainConfig] | None:
     """A run, a checkpoint and the run's config, chosen with two widgets keyed `{key}_run` and `{key}_checkpoint`.
 
-    None (after a message) when there is no run with a checkpoint, or the chosen run's config.json is damaged.
+    None (after a message) when there is no run with a checkpoint, or the chosen run's config.json is damaged
+    or names a folder outside the data root (the sidebar refuses the same folder).
     """
     root = runs.default_root()
     found = {run.name: run for run in runs_with_checkpoints(root)}
@@ -69,7 +73,17 @@ def run_picker(key: str) -> tuple[runs.RunInfo, Path, TrainConfig] | None:
         help="; ".join(f"{c}: {CHECKPOINT_HELP[c]}" for c in present) + ". Early in a run both are close; "
         "a long run's best.pt can be earlier than its last.pt when the kNN check peaked.",
     )
-    if not run.config:  # runs.read_json gives {} for a file it cannot parse
-        st.error(f"The config.json of run {run.name} is damaged, so its images cannot be found.")
+    damaged = [p for p in run.problems if p.startswith(runs.CONFIG)]
+    if not run.config or damaged:  # runs.read_json gives {} for a file it cannot parse
+        st.error(plain(f"The config.json of run {run.name} is damaged, so its images cannot be found. "
+                       + "; ".join(damaged)))
         return None
-    return run, run.path / checkpoint, TrainConfig.from_dict(run.config)
+    try:
+        config = TrainConfig.from_dict(run.config)
+        validate(config)
+        if config.path is not None:
+            folder_inside_root(config.path)
+    except (ConfigError, DataError, TypeError) as error:  # TypeError: augment settings of the wrong kind
+        st.error(plain(f"Run {run.name} cannot be shown: {error}"))
+        return None
+    return run, run.path / checkpoint, config

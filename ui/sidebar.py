@@ -6,6 +6,7 @@ import streamlit as st
 
 from simclr import data
 from simclr.device import describe_device, resolve_device
+from ui.plain import plain
 
 SPLITS = {"stl10": ("train", "test", "unlabeled")}  # datasets with a split worth choosing
 DEFAULT_SUBSET = 5000  # images loaded from large sets unless the user asks for more
@@ -67,7 +68,7 @@ def offer_download(name: str) -> None:
     try:
         data.download(name, root, progress)
     except data.DataError as err:
-        st.error(str(err))
+        st.error(plain(str(err)))
         return
     load.clear()
     st.rerun()
@@ -85,10 +86,10 @@ def current_dataset() -> data.Dataset:
         split = st.session_state.get("split", "train") if name in SPLITS else "train"
         dataset = load(name, split, subset, path)
     except data.DataError as err:
-        st.warning(str(err))
+        st.warning(plain(str(err)))
         if data.DATASETS[name].needs == "root":
             offer_download(name)
         st.stop()
     for warning in dataset.warnings:
-        st.caption(f":warning: {warning}")
+        st.caption(f":warning: {plain(warning)}")
     return dataset

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,6 +24,8 @@ DEFAULT_CAP = 10_000  # images decoded when no subset is given (10k at 96 px is 
 MAX_DEPTH = 4  # folder levels searched below the chosen folder
 MAX_FILE_BYTES = 64 * 2**20  # one image file; anything larger is no training image
 MAX_UPLOAD_BYTES = 2 * 2**30  # uncompressed bytes read out of one zip
+MAX_TOTAL_UPLOAD_BYTES = 100 * 2**20  # all files of one upload together, as sent (a server holds them in memory)
+CHUNK = 2**20  # bytes unpacked at a time, so a lying zip header costs at most this much before it is caught
 MAX_RATIO = 100  # compression ratio above which a large zip entry is treated as a zip bomb
 MAX_LISTED = 20  # warnings listed one by one before they are summarised
 
@@ -40,7 +43,7 @@ def load_folder(path: Path, size: int = 96, subset: int | None = None, seed: int
         for file in sorted(files):
             if not file.startswith(".") and file.lower().endswith(SUFFIXES):
                 full = Path(folder) / file
-                entries.append((PurePosixPath(full.relative_to(path).as_posix()), _file_reader(full)))
+                entries.append((PurePosixPath(full.relative_to(path).as_posix()), _file_reader(full, path)))
     if not entries:
         raise DataError(f"{path} holds no image files ({', '.join(SUFFIXES)}) in its first {MAX_DEPTH} "
                         "levels of folders. Choose another folder.")
@@ -49,6 +52,7 @@ def load_folder(path: Path, size: int = 96, subset: int | None = None, seed: int
 
 def load_uploads(files: list[tuple[str, bytes]], size: int = 96, subset: int | None = None, seed: int = 0) -> Dataset:
     """Uploaded image files and .zip archives (read in memory, never unpacked to disk) as one dataset."""
+    check_upload_size([len(data) for _, data in files])
     entries, warnings = [], []
     for name, data in files:
         if name.lower().endswith(".zip"):
@@ -61,6 +65,15 @@ def load_uploads(files: list[tuple[str, bytes]], size: int = 96, subset: int | N
         raise DataError(" ".join(("The upload holds no usable images. Upload image files "
                         f"({', '.join(SUFFIXES)}) or .zip archives of them.", *_capped(warnings))))
     return _build("uploads", "the upload", entries, warnings, size, subset, seed)
+
+
+def check_upload_size(sizes: list[int]) -> None:
+    """DataError when files of these sizes in bytes are more than one upload may hold together."""
+    total = sum(sizes)
+    if total > MAX_TOTAL_UPLOAD_BYTES:
+        raise DataError(f"The upload holds {len(sizes)} files of {total / 2**20:.0f} MB together; one upload may "
+                        f"hold {MAX_TOTAL_UPLOAD_BYTES / 2**20:.0f} MB. Remove some files (that frees their memory), or put "
+                        "the images in a folder under the data root and choose it in the sidebar.")
 
 
 def _zip_entries(name: str, data: bytes, warnings: list[str]) -> list[Entry]:
@@ -89,24 +102,44 @@ def _zip_entries(name: str, data: bytes, warnings: list[str]) -> list[Entry]:
             break
         else:
             total += info.file_size  # zipfile never reads past this declared size
-            entries.append((PurePosixPath(Path(name).stem) / path, _zip_reader(archive, info)))
+            entries.append((PurePosixPath(Path(name).stem) / path, _zip_reader(name, archive, info)))
     return entries
 
 
-def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+def _zip_reader(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], bytes]:
     def read() -> bytes:
+        """Unpacked CHUNK by CHUNK with a running count: headers that lie about sizes cost no more than that."""
+        chunks, total = [], 0
         try:
-            return archive.read(info)
+            with archive.open(info) as stream:
+                while chunk := stream.read(CHUNK):
+                    total += len(chunk)
+                    if total > MAX_FILE_BYTES:
+                        raise ImageError(f"{name}: {info.filename} unpacks to over {MAX_FILE_BYTES / 2**20:.0f} MB, "
+                                         "too large for an image (a zip bomb?).")
+                    chunks.append(chunk)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as error:
-            raise ImageError(f"{info.filename} could not be unpacked ({error}).") from None
+            raise ImageError(f"{name}: {info.filename} could not be unpacked ({error}).") from None
+        return b"".join(chunks)
     return read
 
 
-def _file_reader(path: Path) -> Callable[[], bytes]:
+def _file_reader(path: Path, folder: Path) -> Callable[[], bytes]:
+    """Reads a regular file inside `folder`; links that lead out of it, devices and pipes are refused unopened."""
     def read() -> bytes:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        real = path.resolve()
+        if not real.is_relative_to(folder.resolve()):
+            raise ImageError(f"Skipped {path.name}: it is a link to {real}, outside the chosen folder.")
+        if not stat.S_ISREG(real.stat().st_mode):
+            raise ImageError(f"Skipped {path.name}: it is not a regular file (a device, pipe or socket).")
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a pipe swapped in since cannot block
+        with open(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ImageError(f"Skipped {path.name}: it is not a regular file (a device, pipe or socket).")
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
             raise ImageError(f"{path.name} is over {MAX_FILE_BYTES / 2**20:.0f} MB; shrink it or leave it out.")
-        return path.read_bytes()
+        return data
     return read
 
 

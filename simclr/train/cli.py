@@ -153,6 +153,8 @@ def config_from_args(given: dict) -> tuple[TrainConfig, Path, bool]:
     if overrides:
         given["augment"] = start.pop("augment", {}) | dict(overrides)
     run_dir = given.pop("out", None)
+    if run_dir is not None and run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"--out {run_dir} is a file; give a folder for the run (a new one, or an empty one).")
     config = TrainConfig.from_dict(start | given)
     name = f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
     return config, run_dir or runs.default_root() / name, False

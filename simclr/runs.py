@@ -40,8 +40,9 @@ CONFIG_TYPES = {  # TrainConfig's fields (tests/test_runs.py holds the two toget
     "dataset": str, "split": str, "subset": int, "path": str, "size": int, "encoder": str, "head_hidden": int,
     "head_dim": int, "batch_size": int, "temperature": NUMBER, "optimizer": str, "lr": NUMBER,
     "weight_decay": NUMBER, "warmup": NUMBER, "seconds": NUMBER, "epochs": NUMBER, "max_steps": int, "preset": str,
-    "augment": dict, "seed": int, "device": str, "threads": int, "amp": bool, "eval_every": int, "knn_k": int,
-    "eval_images": int, "log_every": int, "checkpoint_every": int}
+    "augment": dict, "seed": int, "device": str, "threads": int, "precision": str, "channels_last": bool,
+    "compile": bool, "head_norm": bool, "eval_every": int, "knn_k": int, "eval_images": int, "log_every": int,
+    "checkpoint_every": int}
 CRASHED = "The training process ended without finishing (killed or crashed); resume it from its last checkpoint."
 
 

@@ -84,7 +84,7 @@ def test_a_run_shorter_than_the_knn_interval_shows_its_final_knn_with_sensible_a
     summary = runs.read_json(run_dir / runs.SUMMARY)
     assert not any("knn" in row for row in runs.read_metrics(run_dir)), "no periodic check fell inside the run"
     page.run()
-    assert page.metric[2].label == "kNN accuracy"
+    assert page.metric[2].label == f"kNN ({summary['validation_split']})"
     assert page.metric[2].value == f"{summary['knn_after']:.1%}"
     spec = chart(page, "knn_short")
     (trace,) = [t for t in spec["data"] if t.get("type") == "scatter"]

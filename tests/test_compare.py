@@ -6,7 +6,8 @@ import os
 import pytest
 import torch
 
-from simclr import compare, data, runs
+from simclr import compare, runs
+from simclr.data import builtin
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from simclr.loop import train
 from simclr.train_config import ConfigError, TrainConfig, validate
@@ -71,7 +72,7 @@ def test_the_test_split_never_reaches_the_choice_of_best_pt(tmp_path, monkeypatc
         return curve, weights, runs.read_json(tmp_path / name / runs.SUMMARY)
 
     clean_curve, clean_weights, clean = run("clean")
-    real = data._load_mnist
+    real = builtin.load_mnist
 
     def poisoned(split: str):
         dataset = real(split)
@@ -79,7 +80,7 @@ def test_the_test_split_never_reaches_the_choice_of_best_pt(tmp_path, monkeypatc
             dataset.labels = (dataset.labels + 1) % 10  # every test label wrong
         return dataset
 
-    monkeypatch.setattr(data, "_load_mnist", poisoned)
+    monkeypatch.setattr(builtin, "load_mnist", poisoned)
     poisoned_curve, poisoned_weights, dirty = run("poisoned")
     assert dirty["knn_after_test"] < 0.1 < clean["knn_after_test"]  # the poison reached the report...
     assert poisoned_curve == clean_curve and len(clean_curve) == 3  # ...but not the kNN curve

@@ -146,7 +146,7 @@ REVIEWED_HTML = {
 }
 
 
-PAGES = re.findall(r"app_pages/\w+\.py", (ROOT / "app.py").read_text())  # the page files app.py navigates to
+PAGES = re.findall(r"app_pages/\w+\.py", (ROOT / "app_pages" / "__init__.py").read_text())  # the page files app.py navigates to
 
 
 def scanned_files() -> list[Path]:

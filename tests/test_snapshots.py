@@ -67,7 +67,10 @@ def test_maps_are_kept_and_an_identical_snapshot_barely_moves(tmp_path):
     maps = live_map.maps(tmp_path)
     assert list(maps) == [0, 10] and maps[0].shape == (300, 2)
     width = np.ptp(maps[0], axis=0).max()
-    assert np.linalg.norm(maps[10] - maps[0], axis=1).mean() < 0.1 * width, "warm start + align: points stay"
+    # warm start + align: points stay within a small share of the map (measured 5-11% of the width over runs and
+    # loads: 50 warm epochs still let UMAP's sampling nudge them); a map not started from the previous one and not
+    # turned onto it lands rotated or mirrored, moving points by a large share of the width
+    assert np.linalg.norm(maps[10] - maps[0], axis=1).mean() < 0.15 * width, "warm start + align: points stay"
     assert (folder / "map-000010.npy").is_file()
     (folder / "h-000010.npy").unlink()  # a kept map stands for its snapshot (the shipped demo run keeps only maps)
     again = live_map.maps(tmp_path)

@@ -14,6 +14,7 @@ from app_pages.embeddings_scores import scores_section
 from simclr.data import DataError
 from simclr.device import resolve_device
 from simclr.model import ModelError
+from ui.classroom import presenter
 from ui.plain import plain
 from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images
 from ui.run_picker import run_picker
@@ -30,6 +31,9 @@ st.caption(
     "changed."
 )
 ready = start_umap_warmup()
+# On a projector the maps come first, right under the lecture step, and the controls below them: the first
+# screen of 1280 x 720 shows both maps (the controls are read first, the maps drawn into this slot).
+maps_slot = st.container() if presenter() else None
 
 picker, sizes = st.columns([3, 2], gap="large")
 with picker:
@@ -90,7 +94,8 @@ marked = picker.multiselect(  # under the run picker, where the column has room:
     "Highlight", points.names, key="emb_highlight", placeholder="labels to highlight on both maps",
     help="The points of these labels stay dark on both maps while the rest fade: see where one class went.",
 )
-maps_section(shown, points, space, use, settings, config.seed, extra.get("step"), marked)
+with maps_slot or st.container():
+    maps_section(shown, points, space, use, settings, config.seed, extra.get("step"), marked)
 replay_section(run)
 neighbours_section(points, found, space)
 scores_section(shown.checkpoint, device, config.knn_k)

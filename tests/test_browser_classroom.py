@@ -84,7 +84,10 @@ def test_presenter_mode_fits_a_projector_on_every_page_and_step(projector):
         banner = page.locator(".st-key-lecture_banner")
         if banner.count() and banner.bounding_box()["height"] > 0.4 * PROJECTOR["height"]:
             problems.append(f"{name}: the step's box is {banner.bounding_box()['height']:.0f} px high")
-        if name not in ("lecture", "train", "step6") and first_figure_top(page) > PROJECTOR["height"] - 100:
+        # the maps come first on a projector (they started at 596 px, under the controls); elsewhere the figure
+        # must at least start on the first screen
+        limit = PROJECTOR["height"] / 2 if maps else PROJECTOR["height"] - 100
+        if name not in ("lecture", "train", "step6") and first_figure_top(page) > limit:
             problems.append(f"{name}: the main figure starts at {first_figure_top(page):.0f} px")
         page.context.close()
     assert not problems, problems
@@ -149,4 +152,4 @@ def test_a_point_clicked_on_one_map_lights_up_on_the_other(projector):
     wait_until(lambda: page.evaluate(lit) == [spot["id"]], "the same image lit on the before map", 60)
 
 
-MAP = "el => el.layout?.meta?.hover_sprite"
+MAP = "el => el.layout?.meta?.hover_sprite && !el.layout?.meta?.replay"  # the two maps, not the replay

@@ -156,11 +156,11 @@ def test_a_summary_value_of_the_wrong_type_is_left_out_and_named(tmp_path, field
 def test_config_values_of_the_wrong_type_are_left_out_and_named(tmp_path):
     run_dir = make_run(tmp_path, "odd", "finished")
     runs.write_json(run_dir / runs.CONFIG, {"dataset": "mnist-5k", "batch_size": "256", "augment": "x",
-                                            "seconds": 30, "amp": 1, "temperature": 0.5})
+                                            "seconds": 30, "compile": 1, "temperature": 0.5})
     info = runs.run_info(run_dir)
     assert info.config == {"dataset": "mnist-5k", "seconds": 30, "temperature": 0.5}
     assert info.problems == ['config.json: batch_size is "256", not a whole number',
-                             'config.json: augment is "x", not a table', "config.json: amp is 1, not true or false"]
+                             'config.json: augment is "x", not a table', "config.json: compile is 1, not true or false"]
 
 
 def test_config_types_are_train_configs_fields():

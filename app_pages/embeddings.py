@@ -14,13 +14,13 @@ from app_pages.embeddings_scores import scores_section
 from simclr.data import DataError
 from simclr.device import resolve_device
 from simclr.model import ModelError
+from simclr.stored_maps import DEFAULT_COUNT
 from ui.classroom import presenter
 from ui.plain import plain
 from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images
 from ui.run_picker import run_picker
 from ui.umap_warmup import start_umap_warmup, wait_for_umap
 
-DEFAULT_COUNT = 2000  # images on the maps unless the user asks for more or fewer
 MIN_SLIDER = 100  # datasets smaller than this show all their images
 
 st.title("Embeddings")

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from simclr.stored_maps import DEFAULT_MIN_DIST, DEFAULT_NEIGHBORS
+
 
 @dataclass(frozen=True)
 class MapSettings:
@@ -19,12 +21,12 @@ def map_controls(labelled: bool) -> MapSettings:
     """The settings in three columns; without labels the points are coloured by k-means clusters."""
     a, b, c = st.columns(3)
     n_neighbors = a.slider(
-        "UMAP neighbours", 2, 100, 15, key="emb_neighbors",
+        "UMAP neighbours", 2, 100, DEFAULT_NEIGHBORS, key="emb_neighbors",
         help="How many neighbours define each point's neighbourhood. Small values show fine local groups "
         "(and split clusters); large values show the global layout. 15 is UMAP's default.",
     )
     min_dist = a.slider(
-        "UMAP minimum distance", 0.0, 0.99, 0.1, step=0.01, key="emb_min_dist",
+        "UMAP minimum distance", 0.0, 0.99, DEFAULT_MIN_DIST, step=0.01, key="emb_min_dist",
         help="How tightly UMAP may pack points. Near 0: dense clumps that show clusters; near 1: an even "
         "spread that shows the overall shape.",
     )

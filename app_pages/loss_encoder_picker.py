@@ -7,7 +7,7 @@ import streamlit as st
 from simclr import runs
 from simclr.data import Dataset
 from simclr.model import ENCODERS, ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
-from simclr.train_config import TrainConfig
+from simclr.train_config import TrainConfig, run_config
 from ui.links import KEEP
 from ui.plain import plain
 from ui.run_picker import checkpoint_of, runs_with_checkpoints
@@ -61,4 +61,4 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str, TrainConfig | No
         ))
         st.stop()
     caption = f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"
-    return model, caption, TrainConfig.from_dict(run.config) if run.config else None
+    return model, caption, run_config(run.config) if run.config else None

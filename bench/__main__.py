@@ -53,13 +53,14 @@ def train_rows(threads: int, quick: bool) -> list[dict]:
     if importlib.util.find_spec("bench.train") is None:
         return []
     from bench import train
+    from simclr.train_config import TrainConfig
 
     found = {row["pipeline"]: row["views_per_second"] for row in train.run(threads, seconds=3.0 if quick else 10.0)}
     ours = next(v for k, v in found.items() if k.startswith("simclr.train"))
     reference = next(v for k, v in found.items() if k.endswith("num_workers=0"))
     worker = next((v for k, v in found.items() if k.endswith("num_workers=1")), None)
     return [{
-        "name": "training step, MNIST small-cnn batch 256", "figure": ours, "unit": "views/s", "baseline": reference,
+        "name": f"training step, MNIST small-cnn batch {TrainConfig.batch_size}", "figure": ours, "unit": "views/s", "baseline": reference,
         "notes": "simclr.train whole step; baseline: the same model, loss and optimizer fed by a per-image "
         "torchvision DataLoader (num_workers=0)" + (f"; num_workers=1: {worker:,.0f} views/s" if worker else ""),
     }]
@@ -76,8 +77,9 @@ def learning_rows(quick: bool) -> list[dict]:
     return [{
         "name": f"learning: kNN after the default {seconds:.0f} s run", "figure": summary["knn_after"], "unit": "kNN",
         "baseline": summary["knn_pixels"],
-        "notes": f"mnist-5k, {default} thread(s) (the default), {summary['steps']} steps; baseline: raw-pixel kNN "
-        f"on the same images; random init {summary['knn_before']:.3f}",
+        "notes": f"validation digits; mnist-5k, {default} thread(s) (the default), {summary['steps']} steps; baseline: "
+        f"raw-pixel kNN on the same images; random init {summary['knn_before']:.3f}; test (best.pt): "
+        f"{summary['knn_after_test']:.3f} against pixels {summary['knn_pixels_test']:.3f}",
     }, {
         "name": "training beside a CPU-bound process, all cores", "figure": every, "unit": "views/s", "baseline": one,
         "notes": f"{os.cpu_count()} threads against 1 thread (baseline); the default is {default}",

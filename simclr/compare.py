@@ -22,8 +22,8 @@ from simclr import runs
 from simclr.data import Dataset, DataError, load_dataset
 from simclr.evaluate import TransferConfig, few_label_transfer
 from simclr.holdout import MIN_LABELLED, Holdout, Loader, test_split
-from simclr.model import ModelConfig, ModelError, SimCLRModel, build_model, load_checkpoint
-from simclr.train_config import TrainConfig
+from simclr.model import ModelError, SimCLRModel, build_model, load_checkpoint
+from simclr.train_config import TrainConfig, run_config
 
 PROTOCOL = 1  # raise when what a report holds or how it is computed changes: older stored reports are recomputed
 TRANSFER_BUDGETS = (1, 10, 100)  # labelled images per class, as in the paper's 1% / 10% comparison (Table 7)
@@ -83,7 +83,7 @@ def encoders(checkpoint: Path, config: TrainConfig, images: Dataset) -> tuple[Si
     The random initialisation is the run's own starting point: the same architecture and seed.
     """
     _, channels, side, _ = images.images.shape
-    expect = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim, config.head_norm)
+    expect = config.model_config(channels, side)
     trained, extra = load_checkpoint(checkpoint, expect=expect)
     return build_model(trained.config, seed=config.seed).eval(), trained.eval(), extra
 
@@ -129,7 +129,7 @@ def evaluate_checkpoint(checkpoint: Path, device: str = "cpu", transfer: bool = 
     saved = runs.read_json(checkpoint.parent / runs.CONFIG)
     if not saved:
         raise DataError(f"{checkpoint.parent} has no readable config.json, so its images cannot be found.")
-    config = TrainConfig.from_dict(saved)
+    config = run_config(saved)
     key = checkpoint_key(checkpoint, config)
     report = stored(checkpoint, key)
     if report is not None and (report.transfer is not None or not transfer):

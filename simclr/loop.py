@@ -23,12 +23,12 @@ from simclr.augment import two_views
 from simclr.data import load_dataset
 from simclr.device import autocast_dtype, describe_device, resolve_device, training_threads
 from simclr.loss import nt_xent
-from simclr.model import ModelConfig, build_model, load_checkpoint
+from simclr.model import build_model, load_checkpoint
 from simclr.optim import Schedule, build_optimizer
 from simclr.probe import KnnProbe, contrastive_accuracy
 from simclr.run_writer import NAN_WEIGHTS, RunWriter, finite_weights
 from simclr.snapshots import Snapshots
-from simclr.train_config import ConfigError, TrainConfig, check_fits, validate
+from simclr.train_config import ConfigError, TrainConfig, check_fits, run_config, validate
 
 
 def train(config: TrainConfig, run_dir: Path, resume: bool = False,
@@ -60,7 +60,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     train_set = load_dataset(config.dataset, split=config.split, subset=config.subset, seed=config.seed, **load)
     check_fits(config, len(train_set), world.size)
     _, channels, side, _ = train_set.images.shape
-    model_config = ModelConfig(config.encoder, channels, side, config.head_hidden, config.head_dim, config.head_norm)
+    model_config = config.model_config(channels, side)
     model = build_model(model_config, seed=config.seed).to(device)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
     if channels_last:
@@ -81,7 +81,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
         if scaler is not None and "scaler" in extra:
             scaler.load_state_dict(extra["scaler"])
         state = {key: extra.get(key) for key in state}
-        before = TrainConfig.from_dict(extra["config"])
+        before = run_config(extra["config"])
         schedule = Schedule(config.lr, config.warmup, before.seconds, _step_budget(before, per_epoch),
                             state["warm_down"]).extend(schedule.seconds, schedule.steps, state["step"], state["seconds"])
         state["warm_down"] = schedule.warm_down

@@ -50,10 +50,10 @@ def root(tmp_path_factory) -> Path:
         for i in range(10):
             noisy = np.broadcast_to(pattern, (16, 16))[..., None] + rng.normal(0, 20, size=(16, 16, 3))
             Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(folder / name / f"{i}.png")
-    make_run(root, "stripes", TrainConfig(dataset="folder", path=str(folder), size=16, batch_size=8, max_steps=5),
-             ModelConfig(in_channels=3, image_size=16))
-    make_run(root, "photos", TrainConfig(dataset="photos", size=32, batch_size=8, max_steps=5),
-             ModelConfig(in_channels=3, image_size=32))
+    stripes = TrainConfig(dataset="folder", path=str(folder), size=16, batch_size=8, max_steps=5)
+    make_run(root, "stripes", stripes, stripes.model_config(3, 16))
+    photos = TrainConfig(dataset="photos", size=32, batch_size=8, max_steps=5)
+    make_run(root, "photos", photos, photos.model_config(3, 32))
     return root
 
 

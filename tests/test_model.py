@@ -9,7 +9,7 @@ from simclr.model import ENCODERS, ModelConfig, ModelError, build_model, load_ch
 INPUTS = [(1, 28), (3, 32), (3, 96)]  # (channels, side): MNIST, CIFAR-10, STL-10
 
 
-@pytest.mark.parametrize("encoder, feature_dim", [("small-cnn", 128), ("resnet18", 512)])
+@pytest.mark.parametrize("encoder, feature_dim", [("small-cnn", 64 * 2 * 2), ("resnet18", 512)])
 @pytest.mark.parametrize("channels, side", INPUTS)
 def test_output_shapes(encoder, feature_dim, channels, side):
     model = build_model(ModelConfig(encoder, channels, side, head_hidden=64, head_dim=32), seed=0).eval()
@@ -103,7 +103,7 @@ def test_checkpoint_is_readable_with_weights_only(tmp_path):
     payload = torch.load(path, weights_only=True)
     assert payload["model_config"] == {
         "encoder": "small-cnn", "in_channels": 1, "image_size": 28, "head_hidden": 512, "head_dim": 128,
-        "head_norm": True,
+        "head_norm": True, "width": 8, "pool": 2,
     }
 
 
@@ -165,3 +165,33 @@ def test_the_course_head_has_no_batchnorm_and_old_checkpoints_still_load(tmp_pat
     torch.save(payload, tmp_path / "old.pt")
     loaded, _ = load_checkpoint(tmp_path / "old.pt")
     assert loaded.config.head_norm and isinstance(loaded.head[1], torch.nn.BatchNorm1d)
+
+
+def test_checkpoints_from_before_width_and_pool_load_as_the_old_cnn(tmp_path):
+    """The small CNN was 16-32-64-128 with global pooling (h of 128) before `width` and `pool`; such checkpoints load."""
+    old = build_model(ModelConfig(width=16, pool=1), seed=0)
+    assert [m.out_channels for m in old.encoder.modules() if isinstance(m, nn.Conv2d)] == [16, 32, 64, 128]
+    save_checkpoint(tmp_path / "old.pt", old)
+    payload = torch.load(tmp_path / "old.pt", weights_only=True)
+    for field in ("width", "pool", "head_norm"):
+        del payload["model_config"][field]
+    torch.save(payload, tmp_path / "old.pt")
+    loaded, _ = load_checkpoint(tmp_path / "old.pt", expect=ModelConfig(width=16, pool=1))
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(loaded.encode(x), old.eval().encode(x)) and loaded.feature_dim == 128
+    with pytest.raises(ModelError, match="width: expected 8, found 16, pool: expected 2, found 1"):
+        load_checkpoint(tmp_path / "old.pt", expect=ModelConfig())
+
+
+def test_pool_keeps_where_a_feature_is():
+    """pool 2: h holds the four quadrants' averages of the last map, so a mirrored digit gets another h."""
+    model = build_model(ModelConfig(pool=2), seed=0).eval()
+    pooled = build_model(ModelConfig(pool=1), seed=0).eval()  # the same weights: the seed draws the same convs
+    x = torch.zeros(2, 1, 28, 28)
+    x[0, :, 4:12, 4:12] = 1.0  # a blob top left
+    x[1] = x[0].flip(-1)  # and the same blob top right
+    with torch.no_grad():
+        quadrants = model.encode(x).view(2, 64, 2, 2)  # (B, 8w, pool, pool), channels first as nn.Flatten reads it
+        assert torch.allclose(quadrants.mean((2, 3)), pooled.encode(x), atol=1e-5)  # their mean is global pooling
+        assert not torch.allclose(quadrants[0], quadrants[1], atol=1e-3)

@@ -17,7 +17,7 @@ def test_a_run_uses_its_named_preset_exactly_no_hidden_override(dataset):
 
 def test_digits_is_paper_cifar_with_the_digit_adjustment_visible_by_name():
     assert TrainConfig().preset == "digits"
-    assert PRESETS["digits"] == replace(PRESETS["paper-cifar"], flip=False, crop_scale=(0.2, 1.0))
+    assert PRESETS["digits"] == replace(PRESETS["paper-cifar"], flip=False, crop_scale=(0.2, 1.0), jitter_strength=1.0)
 
 
 @pytest.mark.parametrize("name", list(RECIPES))

@@ -15,8 +15,9 @@ import torch
 from simclr import runs
 from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from simclr.loop import train
+from simclr.optim import build_optimizer
 from simclr.train_config import ConfigError, TrainConfig, resume_config, validate
-from simclr.train.cli import main
+from simclr.train.cli import config_from_args, main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--batch-size", "32", "--eval-images", "200", "--eval-every", "2", "--log-every", "1",
@@ -180,6 +181,26 @@ def test_resume_refuses_changes_that_would_not_fit_the_checkpoint(tmp_path, caps
 def test_validate_names_the_bad_setting(changes, words):
     with pytest.raises(ConfigError, match=words):
         validate(TrainConfig(**changes))
+
+
+def test_a_run_from_before_width_and_pool_resumes_with_its_old_cnn(tmp_path):
+    """config.json and last.pt written before `width` and `pool`: the run is the 16-32-64-128 CNN and trains on."""
+    run_dir = tmp_path / "old"
+    run_dir.mkdir()
+    old = TrainConfig(max_steps=2, batch_size=32, eval_every=1000, width=16, pool=1).to_dict()
+    del old["width"], old["pool"]
+    runs.write_json(run_dir / runs.CONFIG, old)
+    model = build_model(ModelConfig(width=16, pool=1), seed=0)
+    save_checkpoint(run_dir / runs.LAST, model, {"step": 1, "epoch": 0.01, "seconds": 1.0, "best": None,
+                                                 "warm_down": None, "config": old,
+                                                 "optimizer": build_optimizer(model, "adam", 1e-3, 1e-6).state_dict()})
+    config = resume_config(run_dir, max_steps=1)
+    assert (config.width, config.pool) == (16, 1)
+    fresh, _, _ = config_from_args({"max_steps": 1})  # a new run: today's defaults, not the old run's
+    assert (fresh.width, fresh.pool) == (8, 2)
+    assert (config_from_args({"dataset": "cifar10", "max_steps": 1})[0].width) == 16
+    rows = list(train(config, run_dir, resume=True))
+    assert rows[-1]["step"] == 2 and runs.read_json(run_dir / runs.SUMMARY)["status"] == "finished"
 
 
 def test_config_survives_config_json():

@@ -10,7 +10,7 @@ import streamlit as st
 from simclr import live_map, progress, snapshots
 from simclr.data import DataError
 from simclr.export import encode_picture, sprite
-from simclr.train_config import TrainConfig
+from simclr.train_config import run_config
 from ui.hover_preview import hover_preview
 from ui.live_map_charts import live_map_figure
 from ui.run_embeddings import run_images
@@ -22,7 +22,7 @@ HOVER_CELL = 48  # px of one image in the hover sprite
 @st.cache_data(show_spinner=False, max_entries=8)
 def _sprite(run_dir: str, config: dict, count: int) -> str | None:
     """The live map's images as one sprite data URI (cell i = sample row i); None when they cannot be loaded."""
-    train = TrainConfig.from_dict(config)
+    train = run_config(config)
     load = {"size": train.size, "path": Path(train.path) if train.path else None}
     try:
         train_set = None if snapshots.read_sample(Path(run_dir)).get("split") == "test" else run_images(train)

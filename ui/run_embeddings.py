@@ -6,24 +6,21 @@ a checkpoint rewritten by a run still training misses every cache, a rerun of th
 
 import base64
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
-from simclr import compare, runs
+from simclr import compare, runs, stored_maps
 from simclr.data import Dataset, load_dataset
-from simclr.data.dataset import subset_indices
 from simclr.evaluate import embed
 from simclr.export import encode_picture, sprite
 from simclr.model import SimCLRModel
-from simclr.project import align, kmeans_labels, pca_2d, umap_2d
-from simclr.train_config import TrainConfig
-
-SAMPLE_SEED = 0  # which of the run's images are shown; the same count always shows the same images
-MAP_SEED = 0  # UMAP and k-means seed: the same settings always draw the same map
+from simclr.project import align, kmeans_labels, pca_2d
+from simclr.stored_maps import MAP_SEED, shown_ids
+from simclr.train_config import TrainConfig, run_config
+from ui.run_picker import DEMO_RUN
 
 
 @dataclass(frozen=True)
@@ -42,8 +39,13 @@ class Checkpoint:
     def path(self) -> Path:
         return Path(self.run) / self.name
 
+    @property
+    def writable(self) -> bool:
+        """Whether results may be kept beside it: not in the shipped demo run, whose files ship with it."""
+        return Path(self.run).resolve() != DEMO_RUN.resolve()
+
     def config(self) -> TrainConfig:
-        return TrainConfig.from_dict(runs.read_json(Path(self.run) / runs.CONFIG))
+        return run_config(runs.read_json(Path(self.run) / runs.CONFIG))
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,6 @@ def load_images(name: str, split: str, subset: int | None, size: int | None, pat
 def run_images(config: TrainConfig) -> Dataset:
     """The run's own dataset, train split (labelled where the dataset has labels), as the run subsets it."""
     return load_images(config.dataset, "train", config.subset, config.size, config.path, config.seed)
-
-
-def shown_ids(total: int, count: int) -> np.ndarray:
-    """Sorted ids of the `count` images shown out of `total`."""
-    chosen = subset_indices(total, count, SAMPLE_SEED)
-    return np.arange(total) if chosen is None else chosen
 
 
 @st.cache_resource(show_spinner="Loading the checkpoint…", max_entries=4)
@@ -104,11 +100,16 @@ def embeddings(shown: Shown) -> Embeddings:
 
 @st.cache_data(show_spinner="Drawing both maps (UMAP takes about a second per 2,000 images)…", max_entries=32)
 def layouts(shown: Shown, space: str, method: str, n_neighbors: int, min_dist: float) -> tuple[np.ndarray, np.ndarray]:
-    """2-D maps (N, 2) before and after training; "after" aligned onto "before" (rotation, reflection, scale)."""
+    """2-D maps (N, 2) before and after training; "after" aligned onto "before" (rotation, reflection, scale).
+
+    UMAP maps are kept beside the checkpoint (simclr.stored_maps): a restart or another session reads them."""
     found = embeddings(shown)
-    project = pca_2d if method == "PCA" else partial(umap_2d, n_neighbors=n_neighbors, min_dist=min_dist, seed=MAP_SEED)
-    before = project(found.get("random", space))
-    return before, align(project(found.get("trained", space)), before)
+    features = found.get("random", space), found.get("trained", space)
+    if method == "PCA":
+        before = pca_2d(features[0])
+        return before, align(pca_2d(features[1]), before)
+    checkpoint = shown.checkpoint
+    return stored_maps.umap_pair(checkpoint.path, features, space, n_neighbors, min_dist, keep=checkpoint.writable)
 
 
 @st.cache_data(show_spinner="Clustering the trained embeddings with k-means…", max_entries=16)

@@ -7,7 +7,7 @@ import streamlit as st
 from app_pages import page
 from simclr import runs
 from simclr.data import DataError
-from simclr.train_config import ConfigError, TrainConfig, validate
+from simclr.train_config import ConfigError, TrainConfig, run_config, validate
 from ui.plain import plain
 from ui.sidebar import folder_inside_root
 
@@ -79,7 +79,7 @@ def run_picker(key: str) -> tuple[runs.RunInfo, Path, TrainConfig] | None:
                        + "; ".join(damaged)))
         return None
     try:
-        config = TrainConfig.from_dict(run.config)
+        config = run_config(run.config)
         validate(config)
         if config.path is not None:
             folder_inside_root(config.path)

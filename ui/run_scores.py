@@ -4,13 +4,11 @@ The report itself is kept on disk beside the checkpoint (eval-best.json), so it 
 shared by sessions; this cache only spares re-reading it on every rerun. The shipped demo run's folder is
 never written: its report ships with it (regenerate with `python -m simclr.compare assets/demo-run --transfer`).
 """
-from pathlib import Path
 
 import streamlit as st
 
 from simclr import compare
 from ui.run_embeddings import Checkpoint, load_images
-from ui.run_picker import DEMO_RUN
 
 
 @st.cache_data(show_spinner="Scoring raw pixels, the random and the trained encoder (kNN and linear probe)…",
@@ -33,5 +31,4 @@ def _evaluate(checkpoint: Checkpoint, device: str, transfer: bool) -> compare.Re
     def load(split: str):
         return load_images(config.dataset, split, None, config.size, config.path, config.seed)
 
-    writable = Path(checkpoint.run).resolve() != DEMO_RUN.resolve()
-    return compare.evaluate_checkpoint(checkpoint.path, device, transfer, keep=writable, load=load)
+    return compare.evaluate_checkpoint(checkpoint.path, device, transfer, keep=checkpoint.writable, load=load)

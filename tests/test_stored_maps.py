@@ -1,0 +1,75 @@
+"""The Embeddings page's maps kept beside a checkpoint: read back only for the same checkpoint and settings."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simclr import runs, stored_maps
+from simclr.stored_maps import MapKey
+
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo-run"
+
+
+def checkpoint(folder: Path, content: bytes) -> Path:
+    path = folder / "best.pt"
+    path.write_bytes(content)
+    return path
+
+
+def features(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 8)).astype(np.float32), rng.normal(size=(n, 8)).astype(np.float32)
+
+
+def test_maps_are_drawn_once_then_read_for_the_same_checkpoint_and_settings(tmp_path, monkeypatch):
+    path = checkpoint(tmp_path, b"weights, version 1")
+    before, after = stored_maps.umap_pair(path, features(0), "h", keep=True)
+    assert before.shape == after.shape == (40, 2)
+
+    def no_umap(*args, **kwargs):
+        raise AssertionError("UMAP ran although the maps were stored")
+
+    monkeypatch.setattr(stored_maps, "umap_2d", no_umap)
+    again = stored_maps.umap_pair(path, features(0), "h", keep=True)
+    assert np.array_equal(again[0], before) and np.array_equal(again[1], after)
+    for other in ({"space": "z"}, {"n_neighbors": 5}, {"min_dist": 0.5}):  # other settings: drawn anew
+        with pytest.raises(AssertionError, match="UMAP ran"):
+            stored_maps.umap_pair(path, features(0), **({"space": "h"} | other), keep=True)
+
+
+def test_a_rewritten_checkpoint_misses_and_its_stale_maps_are_removed(tmp_path):
+    path = checkpoint(tmp_path, b"weights, version 1")
+    stored_maps.umap_pair(path, features(0), "h", keep=True)
+    old = list(tmp_path.glob("maps-best-*.npz"))
+    assert len(old) == 1
+    path.write_bytes(b"weights, version 2")  # a run still training rewrote best.pt
+    key = MapKey(stored_maps.checkpoint_sha256(path), 40, stored_maps.SAMPLE_SEED, "h", "UMAP", 15, 0.1,
+                 stored_maps.MAP_SEED)
+    assert stored_maps.load(path, key) is None
+    stored_maps.umap_pair(path, features(1), "h", keep=True)
+    assert old[0] not in list(tmp_path.glob("maps-best-*.npz"))
+    assert stored_maps.load(path, key) is not None
+
+
+def test_damaged_or_foreign_files_are_recomputed_not_trusted(tmp_path):
+    path = checkpoint(tmp_path, b"weights")
+    key = MapKey(stored_maps.checkpoint_sha256(path), 40, 0, "h", "UMAP", 15, 0.1, 0)
+    stored_maps.path_of(path, key).write_bytes(b"not an npz")
+    assert stored_maps.load(path, key) is None
+    stored_maps.save(path, key, np.zeros((39, 2)), np.zeros((39, 2)))  # the wrong number of points
+    assert stored_maps.load(path, key) is None
+
+
+def test_nothing_is_written_without_keep(tmp_path):
+    path = checkpoint(tmp_path, b"weights")
+    stored_maps.umap_pair(path, features(0), "h", keep=False)
+    assert not list(tmp_path.glob("maps-*"))
+
+
+def test_the_demo_run_ships_the_embeddings_pages_first_maps():
+    """A fresh server shows the demo run's default maps without fitting UMAP (assets/make_demo_run.py draws them)."""
+    images = runs.read_json(DEMO / runs.SUMMARY)["images"]
+    key = MapKey(stored_maps.checkpoint_sha256(DEMO / runs.BEST), min(stored_maps.DEFAULT_COUNT, images),
+                 stored_maps.SAMPLE_SEED, "h", "UMAP", stored_maps.DEFAULT_NEIGHBORS, stored_maps.DEFAULT_MIN_DIST,
+                 stored_maps.MAP_SEED)
+    assert stored_maps.load(DEMO / runs.BEST, key) is not None, "redraw: python assets/make_demo_run.py"

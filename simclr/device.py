@@ -29,7 +29,8 @@ def describe_device(device: torch.device) -> str:
 
 
 def training_threads(device: torch.device) -> int:
-    """CPU threads for a training process: half the cores (at most 8), so 1 on a 2-core machine.
+    """CPU threads for a process that shares the machine (a training run, the app's server): half the cores (at
+    most 8), so 1 on a 2-core machine.
 
     PyTorch's threads meet at a barrier after every operator, so one thread that loses its core to
     another process stalls them all: on 2 busy cores, 2 threads made 0.16x the views/s of 1 thread

@@ -43,7 +43,7 @@ def test_presets_have_the_issue_values():
     cifar = PRESETS["paper-cifar"]
     assert (cifar.jitter_strength, cifar.blur) == (0.5, False)
     assert replace(cifar, jitter_strength=1.0, blur=True) == paper
-    assert replace(PRESETS["digits"], flip=True, crop_scale=(0.08, 1.0)) == cifar  # the only two changes
+    assert replace(PRESETS["digits"], flip=True, crop_scale=(0.08, 1.0), jitter_strength=0.5) == cifar  # all it changes
     course = PRESETS["course-unit7"]
     assert (course.jitter_strength, course.jitter_p, course.grayscale_p) == (1.0, 0.8, 0.2)
     assert (course.blur, course.blur_p, course.blur_kernel, course.blur_sigma) == (True, 1.0, 9, (0.1, 0.5))

@@ -7,6 +7,7 @@
                          end; simclr.holdout); rewritten atomically
         last.pt, best.pt checkpoints (simclr.model.save_checkpoint); best by validation kNN, else by loss
         eval-best.json   the report for best.pt (simclr.compare), keyed by the checkpoint's SHA-256
+        maps-best-*.npz  the Embeddings page's UMAP maps of best.pt (simclr.stored_maps), keyed the same way
         STOP             created by whoever wants the run to stop; the run checks for it every step
         train.log        the process's output, when simclr.launch started it
 

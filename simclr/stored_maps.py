@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def umap_pair(checkpoint: Path, features: tuple[np.ndarray, np.ndarray], space: 
     """UMAP maps (N, 2) of the shown images before and after training, "after" aligned onto "before".
 
     features: their `space` embeddings (N, D) under the random and the trained encoder of `checkpoint`. Read
-    from beside the checkpoint when stored, else drawn (and kept there when `keep`).
+    from beside the checkpoint when stored, else drawn (and kept there when `keep` and the folder takes it).
     """
     key = MapKey(checkpoint_sha256(checkpoint), len(features[0]), SAMPLE_SEED, space, "UMAP", n_neighbors,
                  min_dist, MAP_SEED)
@@ -68,7 +69,10 @@ def umap_pair(checkpoint: Path, features: tuple[np.ndarray, np.ndarray], space: 
     before = umap_2d(features[0], **project)
     after = align(umap_2d(features[1], **project), before)
     if keep:
-        save(checkpoint, key, before, after)
+        try:
+            save(checkpoint, key, before, after)
+        except OSError:  # a read-only or full run folder: the maps are still shown, drawn again next time
+            pass
     return before, after
 
 
@@ -101,11 +105,15 @@ def save(checkpoint: Path, key: MapKey, before: np.ndarray, after: np.ndarray) -
     for old in checkpoint.parent.glob(f"{PREFIX}{checkpoint.stem}-*.npz"):
         if old != target and _sha_of(old) != key.sha256:
             old.unlink(missing_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, key=np.array(json.dumps(asdict(key), sort_keys=True)), before=before.astype(np.float32),
-                 after=after.astype(np.float32))
-    os.replace(tmp, target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")  # one per writer
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, key=np.array(json.dumps(asdict(key), sort_keys=True)), before=before.astype(np.float32),
+                     after=after.astype(np.float32))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _sha_of(path: Path) -> str | None:

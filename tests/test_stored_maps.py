@@ -60,6 +60,17 @@ def test_damaged_or_foreign_files_are_recomputed_not_trusted(tmp_path):
     assert stored_maps.load(path, key) is None
 
 
+def test_a_folder_that_cannot_be_written_still_gets_its_maps(tmp_path, monkeypatch):
+    path = checkpoint(tmp_path, b"weights")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stored_maps, "save", full_disk)
+    before, after = stored_maps.umap_pair(path, features(0), "h", keep=True)
+    assert before.shape == (40, 2) and not list(tmp_path.glob("maps-*"))
+
+
 def test_nothing_is_written_without_keep(tmp_path):
     path = checkpoint(tmp_path, b"weights")
     stored_maps.umap_pair(path, features(0), "h", keep=False)

@@ -26,7 +26,7 @@ def test_a_run_snapshots_its_random_init_and_its_end_as_the_evaluation_embeds_th
     for step, model in ((0, random), (4, trained)):
         h = snapshots.read(run_dir, step)
         reference, _ = embed(model, test.images)  # simclr.evaluate's h, in eval mode
-        assert h.shape == (1000, 128) and np.load(run_dir / "snapshots" / f"h-{step:06d}.npy").dtype == np.float16
+        assert h.shape == (1000, trained.feature_dim) and np.load(run_dir / "snapshots" / f"h-{step:06d}.npy").dtype == np.float16
         np.testing.assert_allclose(h, reference.numpy(), rtol=2e-3, atol=2e-3)  # float16 rounding
 
 

@@ -214,10 +214,10 @@ def test_config_survives_config_json():
 
 
 def test_loss_falls_on_a_fixed_small_batch(tmp_path):
-    config = tiny_config(subset=32, max_steps=40, warmup=0.0, lr=3e-3)  # one batch: the same 32 images each step
+    config = tiny_config(subset=32, max_steps=80, warmup=0.0, lr=3e-3)  # one batch: the same 32 images each step
     losses = [row["loss"] for row in train(config, tmp_path / "fall")]
-    assert len(losses) == 40
-    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.2  # seeds 0-2 fall by 0.35-0.42; noise is ~0.05
+    assert len(losses) == 80
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.2  # seeds 0-2 fall by 0.43-0.57; noise is ~0.05
 
 
 def test_stop_file_and_closing_the_generator_stop_with_a_checkpoint(tmp_path):

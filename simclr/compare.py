@@ -11,7 +11,6 @@ The training run's summary (*_test figures), the CLI, the Training and the Embed
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from simclr import runs
 from simclr.data import Dataset, DataError, load_dataset
 from simclr.evaluate import TransferConfig, few_label_transfer
 from simclr.holdout import MIN_LABELLED, Holdout, Loader, test_split
-from simclr.model import ModelError, SimCLRModel, build_model, load_checkpoint
+from simclr.model import ModelError, SimCLRModel, build_model, checkpoint_sha256, load_checkpoint
 from simclr.train_config import TrainConfig, run_config
 
 PROTOCOL = 1  # raise when what a report holds or how it is computed changes: older stored reports are recomputed
@@ -114,8 +113,7 @@ def stored(checkpoint: Path, key: dict) -> Report | None:
 
 
 def checkpoint_key(checkpoint: Path, config: TrainConfig) -> dict:
-    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
-    return {"sha256": digest, "protocol": PROTOCOL, "k": config.knn_k, "cap": config.eval_images}
+    return {"sha256": checkpoint_sha256(checkpoint), "protocol": PROTOCOL, "k": config.knn_k, "cap": config.eval_images}
 
 
 def evaluate_checkpoint(checkpoint: Path, device: str = "cpu", transfer: bool = False, keep: bool = True,

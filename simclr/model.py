@@ -5,6 +5,7 @@ can read them: loading a file never runs code from it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections import OrderedDict
@@ -176,6 +177,11 @@ def save_checkpoint(path: str | os.PathLike, model: SimCLRModel, extra: dict | N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def checkpoint_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a checkpoint file: what results kept beside it (report, maps) are keyed by."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _config_from(raw: object, path: Path) -> ModelConfig:

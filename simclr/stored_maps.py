@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from simclr.data.dataset import subset_indices
+from simclr.model import checkpoint_sha256
 from simclr.project import align, umap_2d
 
 PREFIX = "maps-"  # run/maps-best-<key hash>.npz
@@ -74,10 +75,6 @@ def umap_pair(checkpoint: Path, features: tuple[np.ndarray, np.ndarray], space: 
         except OSError:  # a read-only or full run folder: the maps are still shown, drawn again next time
             pass
     return before, after
-
-
-def checkpoint_sha256(checkpoint: Path) -> str:
-    return hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
 
 
 def path_of(checkpoint: Path, key: MapKey) -> Path:

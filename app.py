@@ -14,6 +14,7 @@ import torch  # noqa: E402
 
 from app_pages import PAGES, page  # noqa: E402
 from simclr.device import training_threads  # noqa: E402
+from ui.chart_preload import preload_charts
 from ui.classroom import current_step, enter_step, lecture_banner, presenter_toggle  # noqa: E402
 from ui.links import copy_link, open_link, refused_by_widgets, set_values  # noqa: E402
 from ui.sidebar import dataset_sidebar  # noqa: E402
@@ -37,8 +38,10 @@ if step:
 try:
     current.run()
 finally:
-    # Once per server process, after the first page has been drawn: its views never wait for numba or plotly.
+    # After the page has been drawn, so its views never wait for them: numba (once per server process) and
+    # the browser's chart module (once per tab).
     start_umap_warmup()
+    preload_charts()
     ignored += refused_by_widgets()
     if ignored:
         st.toast(f"Ignored link parameters this view does not know or could not use: {', '.join(ignored)}.")

@@ -204,6 +204,18 @@ def test_moving_a_slider_changes_the_views(open_page):
     assert view_sources(page) != after
 
 
+def test_a_tab_loads_the_chart_module_before_its_first_chart(open_page):
+    """The Augmentations page has no chart; the tab still fetches Streamlit's Plotly chart module once it is idle,
+    and the Similarity page's heatmap then draws from that module (it is not fetched a second time)."""
+    page = open_page()
+    assert page.locator(".js-plotly-plot").count() == 0
+    fetched = "performance.getEntriesByType('resource').filter(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name)).length"
+    wait_until(lambda: page.evaluate(fetched) == 1, "the chart module to be fetched in the background", 30)
+    act(page, lambda: page.locator("[data-testid=stSidebarNavLink]").filter(has_text="Similarity and loss").first.click())
+    page.locator(".st-key-sim_heatmap .js-plotly-plot").wait_for(timeout=MINUTE)
+    assert page.evaluate(fetched) == 1
+
+
 def test_a_broken_upload_gives_a_message_not_a_traceback(open_page):
     page = open_page()
     act(page, lambda: page.get_by_text("My own images").click())

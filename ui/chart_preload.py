@@ -1,0 +1,39 @@
+"""Load the browser's chart library while a tab is idle, so a page's first chart does not wait for it.
+
+Streamlit's frontend fetches its Plotly chart module (4.7 MB, plotly.js inside) the first time a tab shows a
+chart, and evaluating it holds the browser's main thread for 1.2-1.5 s: the Similarity and Embeddings pages
+were blank that long on their first open in every tab. app.py calls `preload_charts` after every page has been
+drawn; the tab, once, then imports the same module (same URL, so the frontend later finds it
+loaded) one second later, when the browser is idle.
+"""
+
+import json
+from pathlib import Path
+
+import streamlit as st
+
+SCRIPT = """
+(() => {
+  if (window.simclrChartsPreloaded) return;
+  window.simclrChartsPreloaded = true;
+  const main = document.querySelector('script[type="module"][src*="static/js/index."]');
+  if (!main) return;
+  const url = new URL(CHUNK, main.src).href;  // the URL the frontend's own lazy import resolves to
+  const load = () => import(url).catch(() => {});  // a failed preload leaves the lazy import to retry
+  setTimeout(() => (window.requestIdleCallback || setTimeout)(load, {timeout: 4000}), 1000);
+})();
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _plotly_chunk() -> str | None:
+    """File name of this Streamlit version's Plotly chart module, or None where the build has not exactly one."""
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
+def preload_charts() -> None:
+    """A script that imports the chart module in the background (once per tab: it checks a flag of its own)."""
+    chunk = _plotly_chunk()
+    if chunk is not None:
+        st.html(f"<script>{SCRIPT.replace('CHUNK', json.dumps(chunk))}</script>", unsafe_allow_javascript=True)

@@ -17,7 +17,7 @@ from simclr.model import ModelError
 from simclr.stored_maps import DEFAULT_COUNT
 from ui.classroom import presenter
 from ui.plain import plain
-from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images
+from ui.run_embeddings import Checkpoint, Shown, embeddings, encoders, run_images, umap_stored
 from ui.run_picker import run_picker
 from ui.umap_warmup import start_umap_warmup, wait_for_umap
 
@@ -83,7 +83,8 @@ except ModelError as err:
     st.error(plain(f"Run {run.name}: {err}"))
     st.stop()
 
-use = method if method == "PCA" or ready.is_set() else "PCA"
+stored = method == "UMAP" and umap_stored(shown, space, settings.n_neighbors, settings.min_dist)
+use = method if method == "PCA" or ready.is_set() or stored else "PCA"
 if use != method:
     wait_for_umap(ready)
 points = points_of(shown, dataset, found, space, settings)

@@ -61,8 +61,7 @@ def umap_pair(checkpoint: Path, features: tuple[np.ndarray, np.ndarray], space: 
     features: their `space` embeddings (N, D) under the random and the trained encoder of `checkpoint`. Read
     from beside the checkpoint when stored, else drawn (and kept there when `keep` and the folder takes it).
     """
-    key = MapKey(checkpoint_sha256(checkpoint), len(features[0]), SAMPLE_SEED, space, "UMAP", n_neighbors,
-                 min_dist, MAP_SEED)
+    key = umap_key(checkpoint, len(features[0]), space, n_neighbors, min_dist)
     stored = load(checkpoint, key)
     if stored is not None:
         return stored
@@ -75,6 +74,18 @@ def umap_pair(checkpoint: Path, features: tuple[np.ndarray, np.ndarray], space: 
         except OSError:  # a read-only or full run folder: the maps are still shown, drawn again next time
             pass
     return before, after
+
+
+def umap_key(checkpoint: Path, count: int, space: str, n_neighbors: int = DEFAULT_NEIGHBORS,
+             min_dist: float = DEFAULT_MIN_DIST) -> MapKey:
+    """The key of the UMAP pair of `count` shown images of `checkpoint` in `space` with these settings."""
+    return MapKey(checkpoint_sha256(checkpoint), count, SAMPLE_SEED, space, "UMAP", n_neighbors, min_dist, MAP_SEED)
+
+
+def has_umap_pair(checkpoint: Path, count: int, space: str, n_neighbors: int = DEFAULT_NEIGHBORS,
+                  min_dist: float = DEFAULT_MIN_DIST) -> bool:
+    """Whether umap_pair would read these maps from disk: then showing them needs no UMAP fit (nor numba)."""
+    return load(checkpoint, umap_key(checkpoint, count, space, n_neighbors, min_dist)) is not None
 
 
 def path_of(checkpoint: Path, key: MapKey) -> Path:

@@ -107,6 +107,32 @@ def test_maps_switch_from_pca_to_umap_once_it_is_compiled(monkeypatch, root):
     assert "PCA" in maps(at)[0]["layout"]["title"]["text"]
 
 
+def test_stored_umap_maps_show_while_umap_is_still_compiling(monkeypatch, tmp_path):
+    """A run whose maps are on disk (the demo run ships its own) shows them at once on a fresh server, not PCA
+    until numba has compiled UMAP: reading them fits nothing."""
+    import threading
+
+    from simclr import stored_maps
+    from ui import umap_warmup
+
+    monkeypatch.setattr(umap_warmup, "start_umap_warmup", threading.Event)  # a warm-up that never finishes
+    mnist = TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32)
+    make_run(tmp_path, "stored", mnist, ModelConfig(in_channels=1, image_size=28))
+    best = tmp_path / "stored" / runs.BEST
+    before, after = np.random.default_rng(0).normal(size=(2, COUNT, 2)).astype(np.float32)
+    stored_maps.save(best, stored_maps.umap_key(best, COUNT, "h"), before, after)
+    at = open_page(monkeypatch, tmp_path, "stored")
+    shown = maps(at)
+    assert all("UMAP of h" in figure["layout"]["title"]["text"] for figure in shown)
+    assert not any("UMAP is being compiled" in info.value for info in at.info)
+    for figure, stored in zip(shown, (before, after)):
+        x = {row: value for trace in figure["data"] for row, value in zip(trace["customdata"], values(trace["x"]))}
+        assert np.allclose([x[row] for row in range(COUNT)], stored[:, 0], atol=1e-5)
+    at.segmented_control(key="emb_space").set_value("z").run()  # z's maps are not stored: PCA until compiled
+    assert all("PCA of z" in figure["layout"]["title"]["text"] for figure in maps(at))
+    assert any("UMAP is being compiled" in info.value for info in at.info)
+
+
 def test_h_and_z_give_different_maps(monkeypatch, root):
     at = open_page(monkeypatch, root)
     at.segmented_control(key="emb_method").set_value("PCA").run()

@@ -37,6 +37,17 @@ def test_maps_are_drawn_once_then_read_for_the_same_checkpoint_and_settings(tmp_
             stored_maps.umap_pair(path, features(0), **({"space": "h"} | other), keep=True)
 
 
+def test_has_umap_pair_answers_what_umap_pair_would_read(tmp_path):
+    path = checkpoint(tmp_path, b"weights")
+    assert not stored_maps.has_umap_pair(path, 40, "h")
+    stored_maps.umap_pair(path, features(0), "h", keep=True)
+    assert stored_maps.has_umap_pair(path, 40, "h")
+    for other in ({"count": 41}, {"space": "z"}, {"n_neighbors": 5}, {"min_dist": 0.5}):
+        assert not stored_maps.has_umap_pair(**({"checkpoint": path, "count": 40, "space": "h"} | other))
+    path.write_bytes(b"weights, trained on")
+    assert not stored_maps.has_umap_pair(path, 40, "h")
+
+
 def test_a_rewritten_checkpoint_misses_and_its_stale_maps_are_removed(tmp_path):
     path = checkpoint(tmp_path, b"weights, version 1")
     stored_maps.umap_pair(path, features(0), "h", keep=True)

@@ -112,6 +112,14 @@ def layouts(shown: Shown, space: str, method: str, n_neighbors: int, min_dist: f
     return stored_maps.umap_pair(checkpoint.path, features, space, n_neighbors, min_dist, keep=checkpoint.writable)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def umap_stored(shown: Shown, space: str, n_neighbors: int, min_dist: float) -> bool:
+    """Whether the UMAP pair `layouts` would draw is on disk already (the demo run ships its first maps): the page
+    can show it while numba is still compiling. Once per server and settings: the answer only matters until the
+    warm-up is done, and a stale "no" only shows PCA that long."""
+    return stored_maps.has_umap_pair(shown.checkpoint.path, len(embeddings(shown).ids), space, n_neighbors, min_dist)
+
+
 @st.cache_data(show_spinner="Clustering the trained embeddings with k-means…", max_entries=16)
 def clusters(shown: Shown, space: str, k: int) -> np.ndarray:
     """k-means cluster of each shown image in the trained space (N,), for colouring unlabeled data."""

@@ -83,8 +83,9 @@ except ModelError as err:
     st.error(plain(f"Run {run.name}: {err}"))
     st.stop()
 
-stored = method == "UMAP" and umap_stored(shown, space, settings.n_neighbors, settings.min_dist)
-use = method if method == "PCA" or ready.is_set() or stored else "PCA"
+# UMAP maps on disk (the demo run ships its first ones) need no fit, so they need not wait for numba either
+drawable = method == "PCA" or ready.is_set() or umap_stored(shown, space, settings.n_neighbors, settings.min_dist)
+use = method if drawable else "PCA"
 if use != method:
     wait_for_umap(ready)
 points = points_of(shown, dataset, found, space, settings)

@@ -60,7 +60,8 @@ def train_rows(threads: int, quick: bool) -> list[dict]:
     reference = next(v for k, v in found.items() if k.endswith("num_workers=0"))
     worker = next((v for k, v in found.items() if k.endswith("num_workers=1")), None)
     return [{
-        "name": f"training step, MNIST small-cnn batch {TrainConfig.batch_size}", "figure": ours, "unit": "views/s", "baseline": reference,
+        "name": f"training step, MNIST small-cnn batch {TrainConfig.batch_size}", "figure": ours, "unit": "views/s",
+        "baseline": reference,
         "notes": "simclr.train whole step; baseline: the same model, loss and optimizer fed by a per-image "
         "torchvision DataLoader (num_workers=0)" + (f"; num_workers=1: {worker:,.0f} views/s" if worker else ""),
     }]

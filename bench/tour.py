@@ -222,8 +222,8 @@ def rows(figures: dict[str, list]) -> list[dict]:
     row("Embeddings, demo run: accuracy table", "scores 1", "scores", what="; after the maps show")
     row("Embeddings, demo run: transfer chart", "transfer 1", "transfer", what="; after its button")
     if figures.get("switch 2 Embeddings"):  # pass 2 switches to a page whose maps and table are on disk
-        figures["again in session"] = [None if None in (maps, table) else maps + table
-                                       for maps, table in zip(figures["switch 2 Embeddings"], figures["scores 2"])]
+        pairs = zip(figures["switch 2 Embeddings"], figures["scores 2"])
+        figures = figures | {"again in session": [None if None in pair else sum(pair) for pair in pairs]}
     row("Embeddings again, in a session: maps + table", "again in session", "again",
         what="; switch in pass 2 until the table shows")
     row("Embeddings again, a new tab on its link: maps + table", "again", "again", "minimal session",

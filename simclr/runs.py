@@ -38,8 +38,8 @@ SUMMARY_TYPES = {"status": str, "message": str, "pid": int, "process": str, "dev
 METRIC_TYPES = {"step": int, "epoch": NUMBER, "seconds": NUMBER, "loss": NUMBER, "contrastive_acc": NUMBER,
                 "lr": NUMBER, "views_per_second": NUMBER, "knn": NUMBER}
 CONFIG_TYPES = {  # TrainConfig's fields (tests/test_runs.py holds the two together)
-    "dataset": str, "split": str, "subset": int, "path": str, "size": int, "encoder": str, "width": int, "pool": int, "head_hidden": int,
-    "head_dim": int, "batch_size": int, "temperature": NUMBER, "optimizer": str, "lr": NUMBER,
+    "dataset": str, "split": str, "subset": int, "path": str, "size": int, "encoder": str, "width": int, "pool": int,
+    "head_hidden": int, "head_dim": int, "batch_size": int, "temperature": NUMBER, "optimizer": str, "lr": NUMBER,
     "weight_decay": NUMBER, "warmup": NUMBER, "seconds": NUMBER, "epochs": NUMBER, "max_steps": int, "preset": str,
     "augment": dict, "seed": int, "device": str, "threads": int, "precision": str, "channels_last": bool,
     "compile": bool, "head_norm": bool, "eval_every": int, "knn_k": int, "eval_images": int, "log_every": int,

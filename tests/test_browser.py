@@ -211,7 +211,8 @@ def test_a_tab_loads_the_chart_module_before_its_first_chart(open_page):
     assert page.locator(".js-plotly-plot").count() == 0
     fetched = "performance.getEntriesByType('resource').filter(r => /PlotlyChart\\.[^/]*\\.js$/.test(r.name)).length"
     wait_until(lambda: page.evaluate(fetched) == 1, "the chart module to be fetched in the background", 30)
-    act(page, lambda: page.locator("[data-testid=stSidebarNavLink]").filter(has_text="Similarity and loss").first.click())
+    similarity = page.locator("[data-testid=stSidebarNavLink]").filter(has_text="Similarity and loss").first
+    act(page, similarity.click)
     page.locator(".st-key-sim_heatmap .js-plotly-plot").wait_for(timeout=MINUTE)
     assert page.evaluate(fetched) == 1
 

@@ -27,7 +27,7 @@ from simclr.project import align, umap_2d
 PREFIX = "maps-"  # run/maps-best-<key hash>.npz
 DEFAULT_COUNT = 2000  # images on the maps unless the user asks for more or fewer
 SAMPLE_SEED = 0  # which of the run's images are shown; the same count always shows the same images
-MAP_SEED = 0  # UMAP's seed: the same settings always draw the same map
+MAP_SEED = 0  # UMAP's seed (and the page's k-means'): the same settings always draw the same map
 DEFAULT_NEIGHBORS = 15  # UMAP's own default neighbourhood size
 DEFAULT_MIN_DIST = 0.1  # and minimum distance
 

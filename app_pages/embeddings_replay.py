@@ -3,7 +3,7 @@
 import streamlit as st
 
 from simclr import live_map, progress, runs, snapshots
-from ui.live_map import map_sample
+from ui.live_map import map_sample, map_split
 from ui.live_map_charts import replay_figure
 from ui.umap_warmup import start_umap_warmup
 
@@ -24,10 +24,13 @@ def replay_section(run: runs.RunInfo) -> None:
     rows = runs.read_metrics(run.path)
     loss = [(row["step"], row["loss"]) for row in rows if row.get("loss") is not None]
     knn = progress.knn_points(run.summary, rows)
-    st.plotly_chart(replay_figure(maps, sample.get("labels"), sample.get("classes") or [], loss, knn, token),
-                    key="emb_replay")
+    images = f"{sample['count']:,} {map_split(sample)} images"
+    split = run.summary.get("validation_split", "validation")
+    st.plotly_chart(replay_figure(maps, sample.get("labels"), sample.get("classes") or [], loss, knn, token, images,
+                                  split), key="emb_replay")
     st.caption(
-        f"{sample['count']:,} held-out images the run never trained on, embedded every few seconds of training "
-        "(h, UMAP). Press Play or drag the slider: each map starts from the one before, so a point you follow is "
-        "one image. The red marks show the loss and kNN accuracy at that step."
+        images + (", which the run never trained on," if map_split(sample) == "test" else "") +
+        " embedded every few seconds of training (h, UMAP). Press Play or drag the slider: each map starts from the "
+        "one before, so a point you follow is one image. The red marks show the loss and the kNN accuracy on the "
+        f"{split} split at that step."
     )

@@ -1,7 +1,7 @@
 """The Embeddings page's numbers: simclr.compare's report for the checkpoint (test split), and few-label transfer."""
 import streamlit as st
 
-from simclr.compare import NoLabels
+from simclr.compare import LIGHTLY_VOTE, WIDE_KNN, NoLabels
 from simclr.data import DataError
 from app_pages.embeddings_charts import transfer_chart
 from ui.run_embeddings import Checkpoint
@@ -24,18 +24,20 @@ def scores_section(checkpoint: Checkpoint, device: str, k: int) -> None:
     except DataError as error:
         st.error(f"The images to score this run on cannot be loaded: {error}")
         return
-    knn, linear = f"kNN ({scores.split})", f"linear probe ({scores.split})"
+    columns = {"kNN": f"kNN k={k} ({scores.split})", WIDE_KNN: f"{WIDE_KNN} ({scores.split})",
+               "linear probe": f"linear probe ({scores.split})"}  # report row key -> column
     st.caption(
         f"Accuracy on the {scores.split} split: {scores.where}. kNN: a vote of the {k} most cosine-similar "
-        "memory images; linear probe: logistic regression fitted on the memory's frozen features, the paper's "
+        f"memory images (DINO's protocol), and of {LIGHTLY_VOTE[0]} (lightly's, to read beside its published "
+        "tables); linear probe: logistic regression fitted on the memory's frozen features, the paper's "
         f"evaluation. {checkpoint.name} was chosen on a validation split of the training images; the test split "
         "chose nothing. Training should beat both raw pixels and the random network, and h should beat z."
     )
     percent = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    table = [{"features": r["features"], "space": r["space"], knn: r["kNN"], linear: r["linear probe"]}
+    table = [{"features": r["features"], "space": r["space"]} | {name: r[key] for key, name in columns.items()}
              for r in scores.rows]
     st.dataframe(table, key="emb_scores", hide_index=True,
-                 column_config={name: st.column_config.ProgressColumn(name, **percent) for name in (knn, linear)})
+                 column_config={name: st.column_config.ProgressColumn(name, **percent) for name in columns.values()})
     if scores.transfer is None and st.session_state.get("emb_transfer_for") == checkpoint:
         scores = report_with_transfer(checkpoint, device)
     if scores.transfer is None:

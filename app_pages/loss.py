@@ -65,7 +65,7 @@ with controls:
             config = run_config.augment_config()
             views_caption = f"Views drawn as run {st.session_state['encoder_choice']} trained: {_as_trained(run_config)}."
     with st.expander("Augmentation settings (shared with the Augmentations page)"):
-        page_views = augment_controls()
+        page_views = augment_controls(size=model.config.image_size)  # the side the encoder was trained on
     config = config or page_views
 
 with main:

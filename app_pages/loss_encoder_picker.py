@@ -53,7 +53,9 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str, TrainConfig | No
     except ModelError as error:
         st.error(plain(str(error)))
         st.stop()
-    if (model.config.in_channels, model.config.image_size) != (channels, size):
+    config = run_config(run.config) if run.config else None
+    fits = config is not None and model.config in config.saved_model_configs(channels, size)  # views maybe resized
+    if not fits and (model.config.in_channels, model.config.image_size) != (channels, size):
         st.error(plain(
             f"Run {run.name} was trained on {model.config.in_channels}-channel {model.config.image_size} px images "
             f"({run.config.get('dataset', 'another dataset')}); this dataset has {channels}-channel {size} px images. "
@@ -61,4 +63,4 @@ def encoder_picker(dataset: Dataset) -> tuple[SimCLRModel, str, TrainConfig | No
         ))
         st.stop()
     caption = f"{model.config.encoder} trained by run {run.name} ({path.name}, {run.summary.get('steps', '?')} steps)"
-    return model, caption, run_config(run.config) if run.config else None
+    return model, caption, config

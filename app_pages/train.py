@@ -98,7 +98,10 @@ def live_view(name: str, refreshing: bool) -> None:
         st.error(plain(f"The last start of {name} was refused: {refused}"))
     if run.problems:
         st.warning(plain(f"Run {name} has damaged files; these values were left out: " + "; ".join(run.problems)))
-    if run.status == "running" and budget:
+    phase = summary.get("phase") if run.status == "running" else None  # what it does once training is over
+    if phase:
+        st.progress(1.0, text=plain(f"Training done; {phase}…"))
+    elif run.status == "running" and budget:
         st.progress(min(seconds / budget, 1.0), text=f"{seconds:.0f} s of {budget:.0f} s, {max(budget - seconds, 0):.0f} s left")
     last = rows[-1] if rows else {}
     a, b, c, d = st.columns(4)

@@ -60,7 +60,7 @@ def train_rows(threads: int, quick: bool) -> list[dict]:
     reference = next(v for k, v in found.items() if k.endswith("num_workers=0"))
     worker = next((v for k, v in found.items() if k.endswith("num_workers=1")), None)
     return [{
-        "name": f"training step, MNIST small-cnn batch {TrainConfig.batch_size}", "figure": ours, "unit": "views/s",
+        "name": f"training step, MNIST small-cnn batch {TrainConfig().batch_size}", "figure": ours, "unit": "views/s",
         "baseline": reference,
         "notes": "simclr.train whole step; baseline: the same model, loss and optimizer fed by a per-image "
         "torchvision DataLoader (num_workers=0)" + (f"; num_workers=1: {worker:,.0f} views/s" if worker else ""),
@@ -84,7 +84,23 @@ def learning_rows(quick: bool) -> list[dict]:
     }, {
         "name": "training beside a CPU-bound process, all cores", "figure": every, "unit": "views/s", "baseline": one,
         "notes": f"{os.cpu_count()} threads against 1 thread (baseline); the default is {default}",
-    }]
+    }, cifar_row(quick)]
+
+
+def cifar_row(quick: bool) -> dict:
+    """The colour-image recipe on CIFAR-10 (60 s quick, else its 10 minutes, 2 threads), where the data is there."""
+    from bench import train
+
+    seconds = 60.0 if quick else 600.0
+    name = f"learning: CIFAR-10 kNN after {seconds:.0f} s, 2 threads"
+    summary = train.cifar_learning(seconds, threads=2)
+    if summary is None:
+        return {"name": name, "figure": None, "unit": "kNN", "baseline": None,
+                "notes": "skipped: no CIFAR-10 in the data root (python -m bench.cifar_jpeg ZIP DATA_ROOT, then "
+                "SIMCLR_DATA=DATA_ROOT)"}
+    return {"name": name, "figure": summary["knn_after_test"], "unit": "kNN", "baseline": summary["knn_pixels_test"],
+            "notes": f"test split (k = 20, 50,000 memory images), best.pt; baseline: raw pixels; {summary['steps']} "
+            f"steps, {summary['views_per_second']:,.0f} views/s; wall time to the report {summary['wall_seconds']:.0f} s"}
 
 
 def project_rows(threads: int, quick: bool) -> list[dict]:

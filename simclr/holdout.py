@@ -14,12 +14,12 @@ all of ImageNet's training images (Sec. 2.3); labels only enter here, to evaluat
   VALIDATION_SHARE of them the validation queries; the other images are the validation memory, and with the
   validation images the test memory. Pretraining on a folder sees its test images unlabelled.
 
-A cap (`limit`, TrainConfig.eval_images) keeps at most that many images on each side, a seeded choice, and
-says so in the split's label ("test, 2,000 of 10,000 queries").
+A cap (`limit`: TrainConfig.eval_images; for the validation split also validation_images) keeps at most that many
+images on each side, a seeded choice, and says so in the split's label ("validation, 10,000 memory images").
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,7 @@ from torch import nn
 
 from simclr.data import DATASETS, Dataset
 from simclr.data.dataset import subset_indices
-from simclr.evaluate import embed, knn_accuracy, linear_probe
+from simclr.evaluate import Vote, embed, knn_predictions, linear_probe
 
 VALIDATION_SHARE = 0.1  # of the labelled train split: 400 of mnist-5k's 4,000 digits, 5,000 of CIFAR-10's 50,000
 TEST_SHARE = 0.2  # of a labelled folder, which has no test split of its own
@@ -61,9 +61,10 @@ class Holdout:
             embed(model, side.images, device=device) for side in (self.memory, self.queries))
         return {"h": (h_memory, h_queries), "z": (z_memory, z_queries)}
 
-    def knn(self, features: Features, k: int) -> float:
-        """Accuracy of the queries' k-nearest-neighbour vote among the memory (cosine, DINO's weighting)."""
-        return knn_accuracy(features[0], self.memory.labels, features[1], self.queries.labels, k=k)
+    def knn(self, features: Features, votes: Sequence[Vote]) -> list[float]:
+        """Accuracy of the queries' k-nearest-neighbour vote among the memory (cosine), one per (k, temperature)."""
+        predictions = knn_predictions(features[0], self.memory.labels, features[1], votes)
+        return [(found.cpu() == self.queries.labels).float().mean().item() for found in predictions]
 
     def linear(self, features: Features) -> float:
         """Accuracy on the queries of logistic regression fitted on the memory (the paper's linear evaluation)."""

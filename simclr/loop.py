@@ -25,7 +25,7 @@ from simclr.device import autocast_dtype, describe_device, resolve_device, train
 from simclr.loss import nt_xent
 from simclr.model import build_model, load_checkpoint
 from simclr.optim import Schedule, build_optimizer
-from simclr.probe import KnnProbe, contrastive_accuracy
+from simclr.probe import KnnProbe, Pace, contrastive_accuracy
 from simclr.run_writer import NAN_WEIGHTS, RunWriter, finite_weights
 from simclr.snapshots import Snapshots
 from simclr.train_config import ConfigError, TrainConfig, check_fits, run_config, validate
@@ -60,7 +60,11 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     train_set = load_dataset(config.dataset, split=config.split, subset=config.subset, seed=config.seed, **load)
     check_fits(config, len(train_set), world.size)
     _, channels, side, _ = train_set.images.shape
-    model_config = config.model_config(channels, side)
+    model_config = config.model_config(channels, side)  # image_size: the views' side, which picks ResNet's stem
+    if resume:  # a run from before image_size meant the views' side keeps the network it was built with
+        loaded, extra = load_checkpoint(run_dir / runs.LAST, expect=config.saved_model_configs(channels, side),
+                                        map_location=device)
+        model_config = loaded.config
     model = build_model(model_config, seed=config.seed).to(device)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
     if channels_last:
@@ -72,10 +76,10 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     amp = autocast_dtype(device, config.precision)
     scaler = torch.amp.GradScaler("cuda") if amp == torch.float16 else None
     per_epoch = len(train_set) // config.batch_size
-    schedule = Schedule(config.lr, config.warmup, config.seconds, _step_budget(config, per_epoch))
+    schedule = Schedule(config.lr, config.warmup, config.seconds, _step_budget(config, per_epoch),
+                        kind=config.schedule)
     state = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best": None, "warm_down": None}
     if resume:
-        loaded, extra = load_checkpoint(run_dir / runs.LAST, expect=model_config, map_location=device)
         model.load_state_dict(loaded.state_dict())
         optimizer.load_state_dict(extra["optimizer"])
         if scaler is not None and "scaler" in extra:
@@ -83,7 +87,8 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
         state = {key: extra.get(key) for key in state}
         before = run_config(extra["config"])
         schedule = Schedule(config.lr, config.warmup, before.seconds, _step_budget(before, per_epoch),
-                            state["warm_down"]).extend(schedule.seconds, schedule.steps, state["step"], state["seconds"])
+                            state["warm_down"], config.schedule).extend(schedule.seconds, schedule.steps,
+                                                                        state["step"], state["seconds"])
         state["warm_down"] = schedule.warm_down
     if state["step"] >= schedule.steps or (config.seconds is not None and state["seconds"] >= config.seconds):
         raise ConfigError(f"The run already used its budget ({state['step']} steps, {state['seconds']:.0f} s); "
@@ -111,6 +116,7 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
     shard = config.batch_size // world.size
     first_step, first_seconds, order, order_epoch = state["step"], state["seconds"], None, -1
     started, paused, last_eval = time.perf_counter(), 0.0, None
+    pace = Pace(config.eval_every, config.eval_overhead, last_seconds=first_seconds)  # when the kNN checks run
     status, message, row, failure = "failed", "", {}, None  # failure: (status, message) seen by rank 0
     try:
         while True:
@@ -153,11 +159,13 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                    / max(state["seconds"] - first_seconds, 1e-9)}
             if writer is not None:
                 writer.add_step(loss, contrastive_accuracy(z1, z2))
-                if probe is not None and state["step"] % config.eval_every == 0:
+                if probe is not None and pace.due(state["step"], state["seconds"]):
                     tick = time.perf_counter()
                     row["knn"] = last_eval = probe(model, device)
                     writer.keep_best("knn", row["knn"], model)
-                    paused += time.perf_counter() - tick
+                    spent = time.perf_counter() - tick
+                    pace.done(state["seconds"], spent)
+                    paused += spent
                 paused += snaps.after_step(model, state["step"], state["seconds"])
                 if state["step"] % config.log_every == 0 or "knn" in row:
                     row["loss"] = writer.write_line(row)  # the one host sync, every log_every steps
@@ -182,12 +190,14 @@ def train(config: TrainConfig, run_dir: Path, resume: bool = False,
                 else:
                     if writer.window:
                         writer.write_line(row)
-                    if probe is not None:
+                    if probe is not None:  # summary.json's "phase" tells the Training page what takes the time
                         if row.get("knn") is None:
+                            writer.note({"phase": "final validation (kNN of h)"})
                             last_eval = probe(model, device)
                             writer.keep_best("knn", last_eval, model)
                         writer.summary["knn_after"] = last_eval
-                        writer.summary |= compare.final_report(run_dir, device)  # best.pt on the test split, kept on disk
+                        writer.summary |= compare.final_report(  # best.pt on the test split, kept on disk
+                            run_dir, device, lambda phase: writer.note({"phase": f"final report: {phase}"}))
                     elif row:
                         writer.keep_best("loss", writer.recent_loss, model)
                     writer.checkpoint(model, resumable(), row)

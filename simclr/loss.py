@@ -60,6 +60,10 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> tor
     L = 1/(2N) sum_k [l(2k-1, 2k) + l(2k, 2k-1)]   (Algorithm 1).
     z1, z2: (N, D) on any device, any norm. Returns a scalar (float32, or float64 for float64
     input); 0 when N = 1, where each anchor's only candidate is its positive.
+    The reference code (google-research/simclr tf2/objective.py add_contrastive_loss) returns
+    loss_a + loss_b, each a mean over the N anchors of one view: 2 L. Only the gradient's scale differs:
+    Adam (up to its eps) and LARS's trust ratio on weight matrices undo it; SGD's steps, LARS's plain
+    momentum steps on biases and BatchNorm, and weight decay's weight against the loss do not (simclr.recipes).
     """
     anchor_logits, positive = logits(z1, z2, temperature)  # (2N, 2N), (2N,)
     return F.cross_entropy(anchor_logits, positive)

@@ -31,7 +31,7 @@ class ModelConfig:
     # sibling of the paper's ResNet-50
     encoder: str = "small-cnn"
     in_channels: int = 1  # 1 for grayscale (MNIST), 3 for colour
-    image_size: int = 28  # input side in px; resnet18 switches to the CIFAR stem at <= 64 px (paper App. B.9)
+    image_size: int = 28  # side in px of the views it trains on; resnet18 takes the CIFAR stem at <= 64 px (App. B.9)
     head_hidden: int = 512  # width of g(.)'s hidden layer (the reference code uses the width of h: 2048 for ResNet-50)
     head_dim: int = 128  # dimension of z; the paper's default (Sec. 2.3; Fig. 8: the size hardly matters)
     head_norm: bool = True  # BatchNorm after g's hidden layer, as the reference code; the course notebook has none
@@ -198,7 +198,7 @@ def _config_from(raw: object, path: Path) -> ModelConfig:
 
 def load_checkpoint(
     path: str | os.PathLike,
-    expect: ModelConfig | None = None,
+    expect: ModelConfig | tuple[ModelConfig, ...] | None = None,
     map_location: str | torch.device = "cpu",
 ) -> tuple[SimCLRModel, dict]:
     """Read a checkpoint written by save_checkpoint; returns (model in eval mode, extra).
@@ -206,7 +206,8 @@ def load_checkpoint(
     The model is built on the CPU (the caller moves it); map_location says where the file's tensors,
     including any optimizer state in extra, are loaded.
     Raises ModelError, with a message for the user, when the file is missing, unreadable, not a
-    checkpoint, or holds a model whose configuration differs from `expect`.
+    checkpoint, or holds a model whose configuration differs from `expect` (from each of them, when a
+    tuple: the message names the differences from the first).
     """
     path = Path(path)
     if not path.is_file():
@@ -221,14 +222,16 @@ def load_checkpoint(
     if not isinstance(payload, dict) or not {"model_config", "state_dict", "extra"} <= set(payload):
         raise ModelError(f"{path} is a PyTorch file but not a SimCLR Playground checkpoint.")
     found = _config_from(payload["model_config"], path)
-    if expect is not None and found != expect:
+    accepted = (expect,) if isinstance(expect, ModelConfig) else expect
+    if accepted is not None and found not in accepted:
+        wanted = accepted[0]
         diffs = ", ".join(
-            f"{f.name}: expected {getattr(expect, f.name)!r}, found {getattr(found, f.name)!r}"
+            f"{f.name}: expected {getattr(wanted, f.name)!r}, found {getattr(found, f.name)!r}"
             for f in fields(ModelConfig)
-            if getattr(expect, f.name) != getattr(found, f.name)
+            if getattr(wanted, f.name) != getattr(found, f.name)
         )
         raise ModelError(
-            f"{path} holds a {found.describe()}, but a {expect.describe()} was expected ({diffs}). "
+            f"{path} holds a {found.describe()}, but a {wanted.describe()} was expected ({diffs}). "
             "Pick a checkpoint trained with these settings, or change the settings to match it."
         )
     model = build_model(found, seed=0)  # the seed only keeps the global RNG untouched; weights are replaced

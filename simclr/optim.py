@@ -1,4 +1,4 @@
-"""Optimizers for pretraining (Adam, SGD, the paper's LARS) and the warmup + cosine learning-rate schedule."""
+"""Optimizers for pretraining (Adam, SGD, the paper's LARS) and the warmup + cosine (or constant) learning rate."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 OPTIMIZERS = ("adam", "sgd", "lars")
+SCHEDULES = ("cosine", "constant")  # what follows the warmup: the paper's cosine decay to 0, or the peak held
 
 
 def default_lr(optimizer: str, batch_size: int) -> float:
@@ -62,13 +63,16 @@ class LARS(torch.optim.Optimizer):
                 p.sub_(group["lr"] * buffer)
 
 
-def learning_rate(base: float, progress: float, warmup: float) -> float:
-    """The LR at `progress` in [0, 1] of the run: linear warmup over the first `warmup` fraction, then cosine to 0.
+def learning_rate(base: float, progress: float, warmup: float, schedule: str = "cosine") -> float:
+    """The LR at `progress` in [0, 1] of the run: linear warmup over the first `warmup` fraction, then `schedule`.
 
-    As the paper (Sec. B.1: 10 warmup epochs, then cosine decay without restarts).
+    "cosine" decays to 0, as the paper (Sec. B.1: 10 warmup epochs, then cosine decay without restarts);
+    "constant" holds `base` (the course notebook's Adam: no warmup, no decay).
     """
     if progress < warmup:
         return base * progress / warmup
+    if schedule == "constant":
+        return base
     done = (progress - warmup) / max(1.0 - warmup, 1e-12)
     return base * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
 
@@ -83,6 +87,7 @@ class Schedule:
     The fraction is the larger of seconds / budget seconds and step / budget steps. A run resumed with a
     larger budget would otherwise jump back up the stretched cosine; `extend` instead starts a warm-down:
     a cosine from the rate reached (at least RESUME_FLOOR x peak) to 0 over what is left of the new budget.
+    A constant schedule resumed so holds its peak (its warmup, a fraction of the first budget, is behind it).
     """
 
     base: float  # peak learning rate
@@ -90,6 +95,7 @@ class Schedule:
     seconds: float | None  # time budget, or None
     steps: float  # step budget, math.inf when there is none
     warm_down: list | None = None  # [step, seconds, lr] where a warm-down began, after a resume; None before
+    kind: str = "cosine"  # what follows the warmup, one of SCHEDULES (TrainConfig.schedule)
 
     def fraction(self, step: int, seconds: float, start: tuple = (0, 0.0)) -> float:
         """Share of the budget from `start` (step, seconds) used at (step, seconds), in [0, 1]."""
@@ -99,7 +105,9 @@ class Schedule:
 
     def __call__(self, step: int, seconds: float) -> float:
         if self.warm_down is None:
-            return learning_rate(self.base, self.fraction(step, seconds), self.warmup)
+            return learning_rate(self.base, self.fraction(step, seconds), self.warmup, self.kind)
+        if self.kind == "constant":
+            return self.base
         start_step, start_seconds, start_lr = self.warm_down
         done = self.fraction(step, seconds, (start_step, start_seconds))
         return start_lr * 0.5 * (1.0 + math.cos(math.pi * done))
@@ -109,4 +117,4 @@ class Schedule:
         if (seconds, steps) == (self.seconds, self.steps):
             return self
         start_lr = max(self(at_step, at_seconds), RESUME_FLOOR * self.base)
-        return Schedule(self.base, self.warmup, seconds, steps, [at_step, at_seconds, start_lr])
+        return Schedule(self.base, self.warmup, seconds, steps, [at_step, at_seconds, start_lr], self.kind)

@@ -24,6 +24,12 @@ def crop_flip_resize(x: torch.Tensor, crop: torch.Tensor, flip: torch.Tensor, si
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def resize(x: torch.Tensor, side: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, side, side): the whole image through crop_flip_resize, the views' own resize."""
+    whole = x.new_tensor([0.0, 0.0, 1.0, 1.0]).expand(len(x), 4)
+    return crop_flip_resize(x, whole, torch.zeros(len(x), dtype=torch.bool, device=x.device), side)
+
+
 def luma(x: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) -> (B, 1, H, W) grayscale, torchvision's sum order; a 1-channel image is its own luma."""
     if x.shape[1] == 1:

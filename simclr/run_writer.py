@@ -35,6 +35,7 @@ class RunWriter:
         runs.remove_temporaries(self.run_dir)  # left by a process killed mid-save; this one has not written yet
         self.summary |= {"status": "running", "message": "", "pid": os.getpid(),
                          "process": runs.process_identity(os.getpid())} | facts
+        self.summary.pop("phase", None)  # left by a process killed in its final report
         runs.write_json(self.run_dir / runs.SUMMARY, self.summary)
         runs.write_json(self.run_dir / runs.CONFIG, self.config)
         self.log = runs.MetricsLog(self.run_dir, after_step=self.state["step"] if self.resume else None)
@@ -82,11 +83,12 @@ class RunWriter:
                 "views_per_second": row["views_per_second"], "final_loss": self.recent_loss}
 
     def finish(self, status: str, message: str, row: dict) -> None:
-        """Write the final status; the metrics log is closed."""
+        """Write the final status, with no "phase" (what the run did after training); the metrics log is closed."""
         if self.log is not None:
             self.log.close()
         self.summary.update(self.progress(row))
         self.summary |= {"status": status, "message": message}
+        self.summary.pop("phase", None)
         runs.write_json(self.run_dir / runs.SUMMARY, self.summary)
 
     def diverged(self, what: str, step: int, lr: float) -> str:

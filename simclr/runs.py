@@ -4,7 +4,8 @@
         config.json      the TrainConfig as a dict (augmentation nested), written once
         metrics.jsonl    one JSON object per logged step, flushed line by line for live readers
         summary.json     status, pid, device and the figures so far (knn_*: validation, knn_*_test: test, at the
-                         end; simclr.holdout); rewritten atomically
+                         end; simclr.holdout), and once training is over, the phase the run is in ("final report:
+                         ..."), until it ends; rewritten atomically
         last.pt, best.pt checkpoints (simclr.model.save_checkpoint); best by validation kNN, else by loss
         eval-best.json   the report for best.pt (simclr.compare), keyed by the checkpoint's SHA-256
         maps-best-*.npz  the Embeddings page's UMAP maps of best.pt (simclr.stored_maps), keyed the same way
@@ -34,7 +35,7 @@ INT_LIMIT = 2**31  # ints at or beyond it are not a step, a pid or a count (and 
 SUMMARY_TYPES = {"status": str, "message": str, "pid": int, "process": str, "device": str, "processes": int,
                  "images": int, "dataset": str, "knn_pixels": NUMBER, "knn_before": NUMBER, "knn_after": NUMBER,
                  "steps": int, "epochs": NUMBER, "seconds": NUMBER, "views_per_second": NUMBER,
-                 "final_loss": NUMBER, "best_metric": str, "best_value": NUMBER, "best_step": int}
+                 "final_loss": NUMBER, "best_metric": str, "best_value": NUMBER, "best_step": int, "phase": str}
 METRIC_TYPES = {"step": int, "epoch": NUMBER, "seconds": NUMBER, "loss": NUMBER, "contrastive_acc": NUMBER,
                 "lr": NUMBER, "views_per_second": NUMBER, "knn": NUMBER}
 CONFIG_TYPES = {  # TrainConfig's fields (tests/test_runs.py holds the two together)
@@ -43,7 +44,7 @@ CONFIG_TYPES = {  # TrainConfig's fields (tests/test_runs.py holds the two toget
     "weight_decay": NUMBER, "warmup": NUMBER, "seconds": NUMBER, "epochs": NUMBER, "max_steps": int, "preset": str,
     "augment": dict, "seed": int, "device": str, "threads": int, "precision": str, "channels_last": bool,
     "compile": bool, "head_norm": bool, "eval_every": int, "knn_k": int, "eval_images": int, "log_every": int,
-    "checkpoint_every": int}
+    "checkpoint_every": int, "schedule": str, "eval_overhead": NUMBER, "validation_images": int}
 CRASHED = "The training process ended without finishing (killed or crashed); resume it from its last checkpoint."
 
 

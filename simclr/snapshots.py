@@ -23,6 +23,7 @@ import torch
 
 from simclr.data import DATASETS, load_dataset
 from simclr.data.dataset import Dataset, subset_indices
+from simclr.evaluate import as_input
 
 SNAPSHOTS, SAMPLE = "snapshots", "sample.json"
 NAME = re.compile(r"(?:h|map)-(\d{6,})\.npy")  # a map (simclr.live_map) stands for its snapshot where h is gone
@@ -91,13 +92,14 @@ def _write(path: Path, h: torch.Tensor) -> None:
 
 @torch.no_grad()
 def encode(model: torch.nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 500) -> torch.Tensor:
-    """h = f(x) of uint8 images (N, C, H, W) in eval mode (BatchNorm's running statistics) -> float32 (N, D) on the
-    CPU; the model gets its mode back. Only h: the projection head is not run."""
+    """h = f(x) of uint8 images (N, C, H, W) at the side the model trains on (simclr.evaluate.as_input), in eval
+    mode (BatchNorm's running statistics) -> float32 (N, D) on the CPU; the model gets its mode back. Only h: the
+    projection head is not run."""
     was_training = model.training
     model.eval()
     try:
-        return torch.cat([model.encode(x.to(device).float().div_(255.0)).float().cpu()
-                          for x in images.split(batch_size)])
+        side = model.config.image_size
+        return torch.cat([model.encode(as_input(x, side, device)).float().cpu() for x in images.split(batch_size)])
     finally:
         model.train(was_training)
 

@@ -8,21 +8,20 @@ from pathlib import Path
 import torch
 
 from simclr import runs
-from simclr.augment import PRESETS, AugmentConfig
+from simclr.augment import PRESETS, AugmentConfig, output_size
 from simclr.data import DATASETS
 from simclr.data.decode import MIN_SIDE
 from simclr.device import DEVICE_CHOICES, PRECISIONS
 from simclr.model import ENCODERS, LEGACY_POOL, LEGACY_WIDTH, ModelConfig
-from simclr.optim import OPTIMIZERS, default_lr
+from simclr.optim import OPTIMIZERS, SCHEDULES, default_lr
 
 
 class ConfigError(ValueError):
     """A setting that cannot work; the message says which and what to choose instead."""
 
 
-# Tuned on mnist-5k with small-cnn, batch 256, tau 0.5, 900 steps (~60 s on 2 CPU cores); kNN accuracy of h on
-# the 1,000 test digits (raw pixels: 0.948). Adam lr 1e-3: 0.946, 3e-3: 0.961, 1e-2: 0.968 (seeds 0 and 1), 2e-2: 0.958.
-# Checked again for width 8, batch 128, 60 s on one thread (README): 2e-2 scored 0.942 on validation, 1e-2 0.948.
+# Chosen on the validation digits (the run's own validation kNN at its last step), the default 60 s run on one
+# thread, seeds 0 and 1: Adam 5e-3 0.960, 1e-2 0.965, 2e-2 0.963 (docs/learning.md).
 MNIST_ADAM_LR = 1e-2
 
 
@@ -32,12 +31,24 @@ def default_preset(dataset: str) -> str:
 
 
 def default_width(dataset: str) -> int:
-    """small-cnn's first-block width a dataset starts from: 8 (8-16-32-64) on mnist-5k, 16 (16-32-64-128) elsewhere.
+    """small-cnn's first-block width a dataset starts from: 8 (8-16-32-64) on mnist-5k, 32 (32-64-128-256) elsewhere.
 
-    On mnist-5k, one CPU thread, 60 s: width 8 makes 1.6x the views/s of 16 and ends with better kNN (README);
-    colour images were not measured against it, so they keep 16.
+    On mnist-5k, one CPU thread, 60 s: width 8 makes 1.6x the views/s of 16 and ends with better kNN. On CIFAR-10
+    width 16 and 32 tie after 4 minutes on one thread, and 16 stops improving well before 10 minutes on two, so
+    colour images take 32 (docs/learning.md).
     """
-    return 8 if dataset == "mnist-5k" else 16
+    return 8 if dataset == "mnist-5k" else 32
+
+
+def default_batch_size(dataset: str) -> int:
+    """N a dataset starts from: 128 on mnist-5k (in 60 s on a CPU it beat 64 and 256), 256 on colour images."""
+    return 128 if dataset == "mnist-5k" else 256
+
+
+def default_temperature(dataset: str) -> float:
+    """tau a dataset starts from: 0.5 on mnist-5k; 0.1 on colour images, where on CIFAR-10 after 4 minutes on one
+    thread 0.5 reached validation kNN 0.497, 0.2 0.532 and 0.1 0.536 (in fewer steps; docs/learning.md)."""
+    return 0.5 if dataset == "mnist-5k" else 0.1
 
 
 @dataclass
@@ -55,12 +66,13 @@ class TrainConfig:
     head_hidden: int = 512  # hidden width of the projection head g(.)
     head_dim: int = 128  # dimension of z, the paper's default (Fig. 8: it hardly matters)
     head_norm: bool = True  # BatchNorm in g's hidden layer (reference code); the course notebook's head has none
-    batch_size: int = 128  # N images per step, 2N views (global under torchrun); in 60 s on a CPU 128 beat 64 and 256
-    temperature: float = 0.5  # tau of Eq. 1; 0.5 is the paper's CIFAR-10 choice for batches of a few hundred
+    batch_size: int | None = None  # N images per step, 2N views (global under torchrun); None: default_batch_size()
+    temperature: float | None = None  # tau of Eq. 1; None: default_temperature() (0.5 digits, 0.1 colour images)
     optimizer: str = "adam"  # adam: forgiving at small batches; sgd; lars: the paper's, for batches of thousands
-    lr: float | None = None  # peak LR; None: adam 1e-3 (1e-2 on mnist-5k, tuned), sgd and lars 0.3 x batch / 256
+    lr: float | None = None  # peak LR as used, not per 256 images; None: adam 1e-3 (1e-2 on mnist-5k), sgd, lars 0.3 N/256
     weight_decay: float = 1e-6  # L2 on weight matrices only, the paper's value for LARS
-    warmup: float = 0.05  # fraction of the run with a linear LR ramp before the cosine decay (paper: 10 epochs)
+    warmup: float = 0.05  # fraction of the run with a linear LR ramp up to the peak (paper: 10 epochs)
+    schedule: str = "cosine"  # after the warmup: cosine decay to 0 (paper B.1); "constant" holds the peak LR
     seconds: float | None = 60.0  # training-time budget; evaluation pauses the clock
     epochs: float | None = None  # passes over the training images (drop_last batches)
     max_steps: int | None = None  # hard cap on steps, for quick tests
@@ -69,12 +81,18 @@ class TrainConfig:
     seed: int = 0  # initial weights, batch order and augmentations all follow from it
     device: str = "auto"  # auto: CUDA, then Apple MPS, then CPU
     threads: int | None = None  # CPU threads; None: simclr.device.training_threads (half the cores, 1 on 2 cores)
-    precision: str = "auto"  # auto: bf16 (or fp16) autocast on CUDA, float32 elsewhere; bf16; fp32
+    precision: str = "auto"  # auto: bf16 where the GPU or CPU computes it natively, else fp16 (CUDA) or fp32
     channels_last: bool | None = None  # NHWC tensors; None: on CUDA (small-cnn always runs channels_last)
     compile: bool = False  # torch.compile the model; compiling takes tens of seconds, so it pays on long GPU runs
     eval_every: int = 200  # steps between kNN checks on held-out labelled images (where labels exist)
+    eval_overhead: float | None = 0.05  # a check also waits until the training time since the last one is that
+    # one's cost / this, so checks take at most 5% of the run on a slow or busy machine (mnist-5k: a 0.1 s check
+    # every 200 steps, ~8 s, never waits); None: every eval_every steps, whatever they cost
     knn_k: int = 20  # neighbours that vote in the kNN check (DINO's default)
     eval_images: int | None = None  # cap on kNN memory and queries (each side); None: all (simclr.holdout)
+    validation_images: int | None = 10_000  # and on the validation kNN's alone: a fixed seeded choice, so a
+    # CIFAR-10 check embeds 15,000 images, not 50,000 (1.5 s, not 5.5 s, on a CPU thread); mnist-5k's 3,600 / 400
+    # are whole; None: all
     log_every: int = 10  # steps per metrics.jsonl line (mean loss over them); eval steps and the last step always log
     checkpoint_every: int = 500  # steps between last.pt saves; a stop or the end always saves
 
@@ -83,6 +101,10 @@ class TrainConfig:
             self.preset = default_preset(self.dataset)
         if self.width is None:
             self.width = default_width(self.dataset)
+        if self.batch_size is None:
+            self.batch_size = default_batch_size(self.dataset)
+        if self.temperature is None:
+            self.temperature = default_temperature(self.dataset)
         if self.augment is None:
             self.augment = {}
         if self.lr is None:
@@ -90,9 +112,21 @@ class TrainConfig:
             self.lr = MNIST_ADAM_LR if tuned else default_lr(self.optimizer, self.batch_size)
 
     def model_config(self, channels: int, side: int) -> ModelConfig:
-        """The network this run trains, for images of `channels` x `side` x `side`."""
-        return ModelConfig(self.encoder, channels, side, self.head_hidden, self.head_dim, self.head_norm, self.width,
+        """The network this run trains on stored images of `channels` x `side` x `side`.
+
+        Its image_size is the side of the views it trains on (simclr.augment.output_size), which picks
+        ResNet-18's stem and the side evaluation resizes the stored images to: 128 px views of 32 px CIFAR-10
+        images get the ImageNet stem, as the course notebook's network.
+        """
+        view = output_size(self.augment_config(), side, side)
+        return ModelConfig(self.encoder, channels, view, self.head_hidden, self.head_dim, self.head_norm, self.width,
                            self.pool)
+
+    def saved_model_configs(self, channels: int, side: int) -> tuple[ModelConfig, ...]:
+        """The networks a checkpoint of this run may hold: model_config, and where the views are resized, the
+        same network at the stored side, as runs built it before image_size meant the views' side."""
+        trained = self.model_config(channels, side)
+        return trained, replace(trained, image_size=side)
 
     def augment_config(self) -> AugmentConfig:
         """The preset with the overrides applied."""
@@ -114,11 +148,12 @@ class TrainConfig:
 def saved_settings(saved: dict) -> dict:
     """A run's config.json as today's fields: what an older version did not write gets the value it used then.
 
-    Not today's defaults: a run from before `width` and `pool` trained the 16-32-64-128 CNN with global pooling.
+    Not today's defaults: a run from before `width` and `pool` trained the 16-32-64-128 CNN with global pooling,
+    and one from before `validation_images` validated on all its validation images.
     """
     if saved.get("amp") is False and "precision" not in saved:  # before `precision`
         saved = saved | {"precision": "fp32"}
-    return {"width": LEGACY_WIDTH, "pool": LEGACY_POOL} | saved
+    return {"width": LEGACY_WIDTH, "pool": LEGACY_POOL, "validation_images": None} | saved
 
 
 def run_config(saved: dict) -> TrainConfig:
@@ -133,7 +168,7 @@ def validate(config: TrainConfig) -> None:
             raise ConfigError(message)
 
     choices = {"dataset": DATASETS, "encoder": ENCODERS, "optimizer": OPTIMIZERS, "preset": PRESETS,
-               "device": DEVICE_CHOICES, "precision": PRECISIONS}
+               "device": DEVICE_CHOICES, "precision": PRECISIONS, "schedule": SCHEDULES}
     for name, allowed in choices.items():
         value = getattr(config, name)
         need(value in allowed, f"Unknown {name} {value!r}; choose one of {', '.join(allowed)}.")
@@ -158,8 +193,11 @@ def validate(config: TrainConfig) -> None:
     need(config.threads is None or config.threads >= 1, f"threads must be at least 1 (got {config.threads}).")
     for name in ("width", "pool", "head_hidden", "head_dim", "eval_every", "knn_k", "log_every", "checkpoint_every"):
         need(getattr(config, name) >= 1, f"{name} must be at least 1 (got {getattr(config, name)}).")
-    need(config.eval_images is None or config.eval_images >= 1,
-         f"eval_images must be at least 1 (got {config.eval_images}).")
+    for name in ("eval_images", "validation_images"):
+        need(getattr(config, name) is None or getattr(config, name) >= 1,
+             f"{name} must be at least 1 (got {getattr(config, name)}).")
+    need(config.eval_overhead is None or 0 < config.eval_overhead <= 1,
+         f"eval_overhead is a share of the training time in (0, 1] (got {config.eval_overhead}).")
     need(config.split != "test", "Training on the test split would leave no held-out images to report on: "
          "the test split only scores the finished encoder. Train on 'train' (stl10: or 'unlabeled').")
     unknown = set(config.augment) - {f.name for f in fields(AugmentConfig)}
@@ -183,7 +221,7 @@ def check_fits(config: TrainConfig, images: int, processes: int) -> None:
 
 RESUMABLE = (  # what a resumed run may change; the rest must fit the checkpoint
     "seconds", "epochs", "max_steps", "device", "threads", "precision", "channels_last", "compile", "eval_every",
-    "log_every", "checkpoint_every")
+    "eval_overhead", "log_every", "checkpoint_every")
 
 
 def resume_config(run_dir: Path, *, seconds: float | None = None, epochs: float | None = None,

@@ -1,12 +1,17 @@
 """Test-session edge: one intra-op thread, so tests do not fight the servers and trainers they start;
 screenshots of the browser tests' pages when one fails."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
 
 torch.set_num_threads(1)
+# a data root of the session's own, unless one is set: what tests cache there (a report's stored baseline rows)
+# then neither reaches the user's cache folder nor answers for code that has changed since
+os.environ.setdefault("SIMCLR_DATA", tempfile.mkdtemp(prefix="simclr-tests-data-"))
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"  # git-ignored
 

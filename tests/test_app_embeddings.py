@@ -87,8 +87,9 @@ def test_page_shows_both_maps_of_every_image_and_the_scores(monkeypatch, root):
     table = at.dataframe[0].value
     assert list(zip(table["features"], table["space"])) == [
         ("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")]
-    assert table[["kNN (test)", "linear probe (test)"]].stack().between(0, 1).all()
-    assert table["kNN (test)"][0] > 0.5  # raw-pixel kNN on MNIST is far above the 10% of chance
+    assert table[["kNN k=20 (test)", "kNN k=200 (test)", "linear probe (test)"]].stack().between(0, 1).all()
+    assert table["kNN k=20 (test)"][0] > 0.5 and table["kNN k=200 (test)"][0] > 0.5  # raw-pixel kNN on MNIST is
+    # far above the 10% of chance
     assert any("1,000 images of the MNIST 5k test split, classified by 4,000 of its train split" in c.value
                for c in at.caption)
 
@@ -198,7 +199,7 @@ def test_labelled_folder_is_scored_on_a_split_of_its_images(monkeypatch, root):
     assert any("4 images of the 20 images (seed 0), kept out as a test split, classified by 16 others" in c.value
                for c in at.caption)
     table = at.dataframe[0].value
-    assert table["kNN (test)"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
+    assert table["kNN k=20 (test)"][0] == 1.0  # stripes across and down are told apart by their raw pixels alone
 
 
 @pytest.mark.parametrize(("run", "message"), [
@@ -245,6 +246,8 @@ def test_the_demo_runs_replay_has_a_frame_per_snapshot_with_the_curves_marked(mo
     np.testing.assert_allclose(np.c_[values(last[0]["x"]), values(last[0]["y"])], xy[zero], rtol=1e-5)
     knn_marker = last[-1]
     assert knn_marker["x"] == [steps[-1]] and knn_marker["y"] == [pytest.approx(runs.read_json(demo / runs.SUMMARY)["knn_after"])]
+    titles = {annotation["text"] for annotation in replay["layout"]["annotations"]}
+    assert {"map: 1,000 test images", "kNN accuracy of h (validation)"} <= titles  # each figure names its split
 
 
 def test_highlighting_a_label_marks_its_points_on_both_maps(monkeypatch, root):
@@ -286,6 +289,6 @@ def test_the_stored_report_is_read_on_the_next_open_and_recomputed_for_a_new_che
     save_checkpoint(tmp_path / "kept" / runs.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=9),
                     {"step": 7})  # the run wrote a new best.pt
     third = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
-    assert third["kNN (test, 300 queries, 300 memory images)"][3] != first[
-        "kNN (test, 300 queries, 300 memory images)"][3]  # trained h
+    assert third["kNN k=20 (test, 300 queries, 300 memory images)"][3] != first[
+        "kNN k=20 (test, 300 queries, 300 memory images)"][3]  # trained h
     assert stored.stat().st_mtime_ns != written

@@ -1,6 +1,7 @@
 """The Training page, run by AppTest: start a real tiny run, watch it, stop it, find it on disk."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -10,6 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from simclr import runs
+from simclr.train_config import TrainConfig
+from ui.live_map import live_map_title
+from ui.plain import plain
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -97,3 +101,28 @@ def test_a_run_shorter_than_the_knn_interval_shows_its_final_knn_with_sensible_a
     compare = chart(page, "compare_knn")
     assert [list(t["x"]) for t in compare["data"]] == [[0, 30]], "the Compare runs chart shows the run's kNN"
 
+
+
+def test_a_run_in_its_final_report_says_so_instead_of_0_s_left(page, tmp_path):
+    """Training is over, the report on the test split takes its time: the page shows the phase summary.json names."""
+    run_dir = tmp_path / "runs" / "reporting"
+    run_dir.mkdir(parents=True)
+    runs.write_json(run_dir / runs.CONFIG, TrainConfig(seconds=60.0).to_dict())
+    phase = "final report: kNN and linear probe, row 2 of 5 (random init, h)"
+    runs.write_json(run_dir / runs.SUMMARY, {  # this test's process stands for the training process
+        "status": "running", "pid": os.getpid(), "process": runs.process_identity(os.getpid()), "seconds": 60.2,
+        "steps": 900, "phase": phase})
+    page.run()
+    assert "training" in status_line(page)
+    texts = [bar.proto.text for bar in page.get("progress")]
+    assert texts == [f"Training done; {plain(phase)}…"], texts
+    assert not any("s left" in text for text in texts)
+
+
+def test_the_live_maps_title_names_the_split_of_each_figure():
+    """The map shows test images, its kNN figure comes from the validation split: the title says both."""
+    summary = {"validation_split": "validation, 10,000 memory images", "knn_before": 0.3, "status": "running"}
+    title = live_map_title({"split": "test", "count": 1000}, summary, [{"step": 200, "knn": 0.5}], 300)
+    assert title == ("map: 1,000 test images<br><sup>step 300 · kNN (validation, 10,000 memory images) 50.0% "
+                     "at step 200</sup>")
+    assert live_map_title({"split": "train", "count": 40}, {}, [], 0) == "map: 40 training images<br><sup>step 0</sup>"

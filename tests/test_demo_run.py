@@ -36,5 +36,6 @@ def test_shipped_report_belongs_to_the_shipped_checkpoint():
     report = compare.stored(DEMO / runs.BEST, compare.checkpoint_key(DEMO / runs.BEST, config))
     assert report is not None, "eval-best.json is stale: python -m simclr.compare assets/demo-run --transfer"
     assert report.transfer and report.split == "test"
+    assert all(0.5 < row[compare.WIDE_KNN] <= 1 for row in report.rows)  # lightly's k = 200 beside DINO's k = 20
     summary = runs.read_json(DEMO / runs.SUMMARY)
     assert summary["knn_after_test"] == report.figure("trained", "h")

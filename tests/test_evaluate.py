@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from torch import nn
@@ -11,10 +12,12 @@ from simclr.evaluate import (
     TRANSFER_METHODS,
     ProbeConfig,
     TransferConfig,
+    as_input,
     embed,
     few_label_transfer,
     knn_accuracy,
     knn_predict,
+    knn_predictions,
     linear_probe,
     nearest_neighbours,
 )
@@ -55,6 +58,18 @@ def test_knn_weighted_vote_matches_sklearn(temperature):
     )
 
 
+def test_several_votes_from_one_pass_match_sklearn_each():
+    """DINO's k = 20 (T 0.07), lightly's k = 200 (T 0.1) and a uniform vote, each against its own sklearn classifier."""
+    train_x, train_y, test_x, _ = blobs(600, 150, 16, 5, 2.0, seed=3)
+    votes = [(20, 0.07), (200, 0.1), (7, None)]
+    ours = knn_predictions(train_x, train_y, test_x, votes, chunk_size=40)
+    for (k, temperature), predicted in zip(votes, ours):
+        weights = "uniform" if temperature is None else (lambda d, t=temperature: np.exp(-d / t))
+        sklearn = KNeighborsClassifier(n_neighbors=k, metric="cosine", weights=weights).fit(train_x, train_y)
+        np.testing.assert_array_equal(predicted.numpy(), sklearn.predict(test_x))
+    assert not torch.equal(ours[0], ours[1])  # the two protocols do not agree everywhere on these blobs
+
+
 def test_weighted_vote_differs_from_uniform_when_it_should():
     # 3 neighbours: two of class 0 far off, one of class 1 almost identical to the query
     train_x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
@@ -88,11 +103,24 @@ def test_linear_probe_agrees_with_sklearn_logistic_regression(spread, weight_dec
     assert ours == pytest.approx(expected, abs=0.006)  # at most 2 of the 400 test points differ
 
 
-class TinyEncoder(nn.Module):
-    """The simclr.model interface in miniature: encode(x) -> h (B, 8), forward(x) -> z (B, 4)."""
+def test_the_probe_stops_where_scikit_learn_does_on_a_wide_problem():
+    """The defaults (scikit-learn's tol, its max_iter) on 2,000 rows of 96-d features in 10 classes, where the
+    fit stops on the tolerance: the same accuracy as scikit-learn's own fit to convergence."""
+    train_x, train_y, test_x, test_y = blobs(2000, 1000, 96, 10, 4.0, seed=6)
+    ours = linear_probe(train_x.float(), train_y, test_x.float(), test_y)
+    mean, std = train_x.mean(0), train_x.std(0)
+    reference = LogisticRegression(C=1 / (ProbeConfig().weight_decay * len(train_x)), max_iter=5000, tol=1e-8)
+    expected = reference.fit((train_x - mean) / std, train_y).score((test_x - mean) / std, test_y)
+    assert 0.3 < expected < 0.95  # neither chance (0.1) nor trivially separable
+    assert ours == pytest.approx(expected, abs=0.004)  # at most 4 of the 1,000 test points differ
 
-    def __init__(self, channels: int = 1):
+
+class TinyEncoder(nn.Module):
+    """The simclr.model interface in miniature: encode(x) -> h (B, 8), forward(x) -> z (B, 4), config.image_size."""
+
+    def __init__(self, channels: int = 1, side: int = 8):
         super().__init__()
+        self.config = ModelConfig(in_channels=channels, image_size=side)  # the side it reads: no resizing
         self.f = nn.Sequential(
             nn.Conv2d(channels, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
         )
@@ -111,7 +139,7 @@ class TinyEncoder(nn.Module):
 @pytest.mark.parametrize("training", [True, False])
 def test_embed_shapes_values_and_mode(training):
     torch.manual_seed(0)
-    model = TinyEncoder(channels=3).train(training)
+    model = TinyEncoder(channels=3, side=6).train(training)
     images = torch.randint(0, 256, (10, 3, 6, 6), dtype=torch.uint8)
     h, z = embed(model, images, batch_size=4)
     assert h.shape == (10, 8) and z.shape == (10, 4)
@@ -134,6 +162,40 @@ def test_embed_runs_the_encoder_once_per_batch():
     assert calls == [4, 4, 2]  # three batches, one pass of f each
     with torch.no_grad():
         torch.testing.assert_close(z, model.eval()(images.float() / 255))  # z = g(f(x)) all the same
+
+
+def resized(images: torch.Tensor, side: int) -> torch.Tensor:
+    """The oracle: uint8 images to float [0, 1], resized by torch's bilinear interpolation (no antialiasing)."""
+    return F.interpolate(images.float() / 255, size=(side, side), mode="bilinear", align_corners=False)
+
+
+def sides_seen(model: nn.Module) -> list[tuple[int, int]]:
+    """A list that fills with the (H, W) of every batch the model's encoder f receives."""
+    seen = []
+    model.encoder.register_forward_hook(lambda module, inputs, output: seen.append(tuple(inputs[0].shape[-2:])))
+    return seen
+
+
+@pytest.mark.parametrize("encoder", ["small-cnn", "resnet18"])
+def test_embed_reads_the_images_at_the_side_the_model_trained_on(encoder):
+    """A network trained on 64 px views of 32 px images is judged at 64 px, as the views it learned from."""
+    model = build_model(ModelConfig(encoder, in_channels=3, image_size=64), seed=0)
+    images = torch.randint(0, 256, (6, 3, 32, 32), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    seen = sides_seen(model)
+    h, z = embed(model, images, batch_size=4)
+    assert seen == [(64, 64), (64, 64)]
+    with torch.no_grad():
+        x = resized(images, 64)
+        torch.testing.assert_close(h, model.eval().encode(x), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(z, model(x), rtol=1e-4, atol=1e-4)
+        assert not torch.allclose(h, model.encode(images.float() / 255), atol=1e-3)  # at the stored 32 px it differs
+
+
+def test_as_input_resizes_as_the_views_are_made_and_leaves_the_trained_side_alone():
+    images = torch.randint(0, 256, (3, 3, 20, 20), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    for side in (7, 48):  # down (without antialiasing, as the views) and up
+        torch.testing.assert_close(as_input(images, side, "cpu"), resized(images, side), rtol=0, atol=1e-5)
+    assert torch.equal(as_input(images, 20, "cpu"), images.float() / 255)
 
 
 def quadrant_images(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -171,3 +233,20 @@ def test_few_label_transfer_rows_and_learning():
     )  # same seed, same numbers
     for name, value in pretrained.state_dict().items():
         torch.testing.assert_close(value, before[name])  # the pretrained model is only read
+
+
+def test_few_label_transfer_trains_and_tests_every_method_at_the_pretrained_side():
+    train_images, train_labels = quadrant_images(80, seed=0)  # 8 px
+    test_images, test_labels = quadrant_images(40, seed=1)
+    seen = []
+
+    def make_model(seed: int) -> nn.Module:  # a network trained on 16 px views of the 8 px images
+        model = build_model(ModelConfig(in_channels=1, image_size=16, width=4), seed=seed)
+        seen.append(sides_seen(model))
+        return model
+
+    rows = few_label_transfer(make_model, make_model(3), train_images, train_labels, test_images, test_labels, (2,),
+                              TransferConfig(steps=3, batch_size=8), seed=0)
+    assert len(rows) == len(TRANSFER_METHODS)
+    assert len(seen) == 4 and all(seen[1:])  # the pretrained model, its frozen and fine-tuned copies, scratch
+    assert {side for model_sides in seen for side in model_sides} == {(16, 16)}

@@ -48,8 +48,8 @@ def runs_table_row(at: AppTest, run: str) -> dict:
 def embeddings_figures(at: AppTest) -> tuple[str, dict[str, float]]:
     """The table's test split label and {CLI label (split): value} for the rows the summary has."""
     table = at.dataframe[0].value
-    column = next(c for c in table.columns if c.startswith("kNN ("))
-    split = column.removeprefix("kNN (").removesuffix(")")
+    column = next(c for c in table.columns if c.startswith("kNN k=20 ("))  # the run's k, which the summary copies
+    split = column.removeprefix("kNN k=20 (").removesuffix(")")
     rows = {(f, s): v for f, s, v in zip(table["features"], table["space"], table[column])}
     return split, {f"{label} ({split})": rows[row] for label, row in TEST_ROWS.items()}
 

@@ -79,4 +79,4 @@ def test_pixel_knn_of_the_test_split_matches_scikit_learn_on_the_same_images():
     memory, queries = (side.images.flatten(1).numpy() / 255 for side in (test.memory, test.queries))
     reference = KNeighborsClassifier(20, metric="cosine", weights=lambda d: np.exp(-d / 0.07))
     expected = reference.fit(memory, test.memory.labels.numpy()).score(queries, test.queries.labels.numpy())
-    assert test.knn(test.pixels(), k=20) == pytest.approx(expected, abs=1e-6)
+    assert test.knn(test.pixels(), [(20, 0.07)]) == [pytest.approx(expected, abs=1e-6)]

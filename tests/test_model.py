@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from simclr.model import ENCODERS, ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
+from simclr.train_config import TrainConfig
 
 INPUTS = [(1, 28), (3, 32), (3, 96)]  # (channels, side): MNIST, CIFAR-10, STL-10
 
@@ -39,6 +40,37 @@ def test_resnet18_keeps_the_imagenet_stem_for_large_images(channels):
     net = build_model(ModelConfig("resnet18", channels, 96), seed=0).encoder
     assert (net.conv1.in_channels, net.conv1.kernel_size, net.conv1.stride) == (channels, (7, 7), (2, 2))
     assert isinstance(net.maxpool, nn.MaxPool2d)
+
+
+@pytest.mark.parametrize("dataset, preset, augment, stored, view, cifar_stem", [
+    ("cifar10", "paper-cifar", {}, 32, 32, True),  # B.9: 32 px views of CIFAR-10, the CIFAR stem
+    ("cifar10", "course-unit7", {}, 32, 128, False),  # the course notebook: 128 px views of 32 px, ImageNet's stem
+    ("stl10", "paper-cifar", {"size": 48}, 96, 48, True),  # STL-10's 96 px images seen as 48 px views
+])
+def test_the_resnet_stem_follows_the_views_side_not_the_stored_side(dataset, preset, augment, stored, view,
+                                                                     cifar_stem):
+    config = TrainConfig(dataset=dataset, encoder="resnet18", preset=preset, augment=augment)
+    model_config = config.model_config(3, stored)
+    assert model_config.image_size == view
+    net = build_model(model_config, seed=0).encoder
+    if cifar_stem:
+        assert (net.conv1.kernel_size, net.conv1.stride, net.conv1.padding) == ((3, 3), (1, 1), (1, 1))
+        assert isinstance(net.maxpool, nn.Identity)
+    else:
+        assert (net.conv1.kernel_size, net.conv1.stride, net.conv1.padding) == ((7, 7), (2, 2), (3, 3))
+        assert isinstance(net.maxpool, nn.MaxPool2d) and net.maxpool.stride == 2
+    with torch.no_grad():  # the network runs on its views: 128 px comes out of the stem as 32 x 32 maps
+        stem = net.maxpool(net.relu(net.bn1(net.conv1(torch.rand(1, 3, view, view)))))
+    assert stem.shape[-1] == (view if cifar_stem else view // 4)
+
+
+def test_a_checkpoint_may_hold_any_of_the_accepted_networks_and_the_first_is_named_otherwise(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, build_model(ModelConfig(image_size=28), seed=0))
+    views, stored = ModelConfig(image_size=40), ModelConfig(image_size=28)
+    assert load_checkpoint(path, expect=(views, stored))[0].config == stored
+    with pytest.raises(ModelError, match="image_size: expected 40, found 28"):
+        load_checkpoint(path, expect=(views, ModelConfig(image_size=36)))
 
 
 def test_mid_gray_input_is_centred_before_the_encoder():

@@ -21,6 +21,25 @@ def test_no_warmup_starts_at_the_peak():
     assert learning_rate(0.3, 0.0, warmup=0.0) == pytest.approx(0.3)
 
 
+@pytest.mark.parametrize("progress, expected", [
+    (0.0, 0.0), (0.05, 0.5), (0.1, 1.0),  # the same linear warmup over the first 10%
+    (0.55, 1.0), (1.0, 1.0), (1.5, 1.0),  # then the peak held, where cosine would give 0.5, 0, 0
+])
+def test_a_constant_schedule_holds_the_peak_after_its_warmup(progress, expected):
+    assert learning_rate(2.0, progress, warmup=0.1, schedule="constant") == pytest.approx(2.0 * expected)
+
+
+def test_a_constant_schedule_without_warmup_is_the_peak_at_every_step_and_after_a_resume():
+    """The course notebook's Adam: torch.optim.Adam(lr=5e-4) and no scheduler, so 5e-4 on every step."""
+    first = Schedule(base=5e-4, warmup=0.0, seconds=60.0, steps=1000, kind="constant")
+    assert [first(step, step * 0.06) for step in range(0, 1001, 100)] == [5e-4] * 11
+    resumed = first.extend(seconds=120.0, steps=2000, at_step=1000, at_seconds=60.0)
+    assert [resumed(step, step * 0.06) for step in range(1000, 2001, 100)] == [5e-4] * 11
+    assert resumed.extend(seconds=180.0, steps=3000, at_step=2000, at_seconds=120.0)(2500, 150.0) == 5e-4
+    cosine_run = Schedule(base=5e-4, warmup=0.0, seconds=60.0, steps=1000)
+    assert cosine_run(500, 30.0) == pytest.approx(2.5e-4)  # the default decays: half-way is half the peak
+
+
 def test_default_lr_follows_the_paper_scaling():
     assert default_lr("adam", 4096) == 1e-3
     assert default_lr("lars", 4096) == pytest.approx(4.8)  # paper: 0.3 x 4096 / 256

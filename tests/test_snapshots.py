@@ -3,6 +3,7 @@ checkpoints), thinning, resume, and maps that hold still on an identical snapsho
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from simclr import live_map, runs, snapshots
 from simclr.data import load_dataset
@@ -28,6 +29,19 @@ def test_a_run_snapshots_its_random_init_and_its_end_as_the_evaluation_embeds_th
         reference, _ = embed(model, test.images)  # simclr.evaluate's h, in eval mode
         assert h.shape == (1000, trained.feature_dim) and np.load(run_dir / "snapshots" / f"h-{step:06d}.npy").dtype == np.float16
         np.testing.assert_allclose(h, reference.numpy(), rtol=2e-3, atol=2e-3)  # float16 rounding
+
+
+def test_the_live_map_embeds_the_sample_at_the_side_the_network_trains_on(tmp_path):
+    """40 px views of 28 px digits: each snapshot holds h of the sample resized to 40 px, as evaluation sees it."""
+    run_dir = tmp_path / "run"
+    list(train(TrainConfig(**TINY, max_steps=2, augment={"size": 40}), run_dir))
+    trained, _ = load_checkpoint(run_dir / runs.LAST)
+    assert trained.config.image_size == 40
+    test = load_dataset("mnist-5k", split="test", subset=1000, seed=0)
+    x = F.interpolate(test.images.float() / 255, size=(40, 40), mode="bilinear", align_corners=False)
+    with torch.no_grad():
+        reference = trained.eval().encode(x)
+    np.testing.assert_allclose(snapshots.read(run_dir, 2), reference.numpy(), rtol=2e-3, atol=2e-3)
 
 
 def test_a_folder_without_a_test_split_samples_its_training_images(tmp_path):

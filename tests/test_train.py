@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from simclr import runs
-from simclr.model import ModelConfig, build_model, load_checkpoint, save_checkpoint
+from simclr.model import ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
 from simclr.loop import train
 from simclr.optim import build_optimizer
 from simclr.train_config import ConfigError, TrainConfig, resume_config, validate
@@ -177,6 +177,7 @@ def test_resume_refuses_changes_that_would_not_fit_the_checkpoint(tmp_path, caps
     ({"temperature": -0.1}, "temperature"), ({"batch_size": 1}, "at least 2"), ({"seconds": None}, "budget"),
     ({"epochs": 0, "seconds": None}, "epochs"), ({"optimizer": "rmsprop"}, "adam, sgd, lars"),
     ({"preset": "strong"}, "paper-cifar"), ({"augment": {"flip_p": 2.0}}, "flip_p"), ({"warmup": 1.0}, "warmup"),
+    ({"schedule": "step"}, "cosine, constant"),
 ])
 def test_validate_names_the_bad_setting(changes, words):
     with pytest.raises(ConfigError, match=words):
@@ -198,9 +199,42 @@ def test_a_run_from_before_width_and_pool_resumes_with_its_old_cnn(tmp_path):
     assert (config.width, config.pool) == (16, 1)
     fresh, _, _ = config_from_args({"max_steps": 1})  # a new run: today's defaults, not the old run's
     assert (fresh.width, fresh.pool) == (8, 2)
-    assert (config_from_args({"dataset": "cifar10", "max_steps": 1})[0].width) == 16
+    colour = config_from_args({"dataset": "cifar10", "max_steps": 1})[0]  # the colour-image defaults
+    assert (colour.width, colour.batch_size, colour.temperature) == (32, 256, 0.1)
     rows = list(train(config, run_dir, resume=True))
     assert rows[-1]["step"] == 2 and runs.read_json(run_dir / runs.SUMMARY)["status"] == "finished"
+
+
+def test_a_run_from_before_image_size_meant_the_views_side_resumes_with_its_network(tmp_path):
+    """40 px views of 28 px digits: last.pt written when image_size was the stored side (28) trains on as it was;
+    a network that fits neither side is refused with the difference named."""
+    run_dir = tmp_path / "old"
+    run_dir.mkdir()
+    old = tiny_config(max_steps=2, augment={"size": 40}).to_dict()
+    runs.write_json(run_dir / runs.CONFIG, old)
+    model = build_model(ModelConfig(image_size=28), seed=0)
+    extra = {"step": 1, "epoch": 0.5, "seconds": 1.0, "best": None, "warm_down": None, "config": old,
+             "optimizer": build_optimizer(model, "adam", 1e-2, 1e-6).state_dict()}
+    save_checkpoint(run_dir / runs.LAST, model, extra)
+    assert TrainConfig.from_dict(old).model_config(1, 28).image_size == 40  # a new run's network: the views' side
+    rows = list(train(resume_config(run_dir, max_steps=1), run_dir, resume=True))
+    assert rows[-1]["step"] == 2 and runs.read_json(run_dir / runs.SUMMARY)["status"] == "finished"
+    assert load_checkpoint(run_dir / runs.LAST)[0].config.image_size == 28
+    save_checkpoint(run_dir / runs.LAST, build_model(ModelConfig(image_size=32), seed=0), extra | {"step": 2})
+    with pytest.raises(ModelError, match="image_size: expected 40, found 32"):
+        list(train(resume_config(run_dir, max_steps=1), run_dir, resume=True))
+
+
+def test_a_constant_schedule_trains_at_the_peak_on_every_step(tmp_path):
+    argv = ["--schedule", "constant", "--warmup", "0", "--lr", "0.003", "--max-steps", "6", "--subset", "64", *TINY]
+    assert main([*argv, "--out", str(tmp_path / "flat")]) == 0
+    assert [row["lr"] for row in runs.read_metrics(tmp_path / "flat")] == [3e-3] * 6
+    assert runs.read_json(tmp_path / "flat" / runs.CONFIG)["schedule"] == "constant"
+    old = TrainConfig().to_dict()
+    del old["schedule"]  # config.json from before `schedule`: the cosine it trained with
+    assert TrainConfig.from_dict(old).schedule == "cosine"
+    course, _, _ = config_from_args({"recipe": "Course Unit 7.7", "max_steps": 1})
+    assert (course.schedule, course.warmup, course.lr, course.batch_size) == ("constant", 0.0, 5e-4, 256)
 
 
 def test_config_survives_config_json():
@@ -235,6 +269,27 @@ def test_stop_file_and_closing_the_generator_stop_with_a_checkpoint(tmp_path):
     summary = runs.read_json(tmp_path / "closed" / runs.SUMMARY)
     assert summary["status"] == "stopped" and summary["steps"] == 3
     assert torch.load(tmp_path / "closed" / runs.LAST, weights_only=True)["extra"]["step"] == 3
+
+
+def test_after_training_summary_json_says_what_the_run_does_until_it_ends(tmp_path, monkeypatch):
+    """The final validation, then each stage of the test report, for the Training page; gone once it ends."""
+    monkeypatch.setenv("SIMCLR_DATA", str(tmp_path / "data"))  # no baseline rows kept from an earlier run
+    phases, write = [], runs.write_json
+
+    def recording(path, obj):
+        if Path(path).name == runs.SUMMARY and obj.get("phase") and obj["phase"] not in phases:
+            phases.append(obj["phase"])
+        write(path, obj)
+
+    monkeypatch.setattr(runs, "write_json", recording)
+    list(train(tiny_config(max_steps=3), tmp_path / "run"))
+    rows = [f"final report: kNN and linear probe, row {i} of 5 ({f}, {s})" for i, (f, s) in enumerate(
+        [("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")], 1)]
+    embedding = [f"final report: embedding 400 images with the {name} encoder" for name in ("random init", "trained")]
+    assert phases == ["final validation (kNN of h)", "final report: loading the test split", rows[0], embedding[0],
+                      *rows[1:3], embedding[1], *rows[3:]]
+    summary = runs.read_json(tmp_path / "run" / runs.SUMMARY)
+    assert summary["status"] == "finished" and "phase" not in summary
 
 
 def test_a_run_without_labels_keeps_the_lowest_loss_as_best(tmp_path):

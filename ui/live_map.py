@@ -47,8 +47,14 @@ def map_sample(run_dir: Path, config: dict) -> tuple[dict, str]:
     return sample, token
 
 
+def map_split(sample: dict) -> str:
+    """Which images a map shows, as its title names them: "test", or "training" where the dataset has no test split."""
+    return "test" if sample.get("split") == "test" else "training"
+
+
 def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict) -> None:
-    """The newest snapshot's map with the kNN accuracy of that moment; nothing before the first snapshot."""
+    """The newest snapshot's map with the kNN accuracy of that moment, each figure naming its split; nothing before
+    the first snapshot."""
     if not snapshots.steps(run_dir) or not snapshots.read_sample(run_dir):
         st.caption("The map of held-out images appears with the run's first snapshot.")
         return
@@ -58,8 +64,19 @@ def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict)
     sample, token = map_sample(run_dir, config)
     maps = live_map.maps(run_dir)
     step, xy = list(maps.items())[-1]
-    knn = [(s, value) for s, value in progress.knn_points(summary, rows) if s <= step]
-    said = f" · kNN {knn[-1][1]:.1%}" + (f" (at step {knn[-1][0]:,})" if knn[-1][0] != step else "") if knn else ""
-    title = f"{sample['count']:,} held-out images<br><sup>step {step:,}{said}</sup>"
-    st.plotly_chart(live_map_figure(xy, sample.get("labels"), sample.get("classes") or [], title, token),
+    st.plotly_chart(live_map_figure(xy, sample.get("labels"), sample.get("classes") or [],
+                                    live_map_title(sample, summary, rows, step), token),
                     key=f"live_map_{run_dir.name}")
+
+
+def live_map_title(sample: dict, summary: dict, rows: list[dict], step: int) -> str:
+    """The map's images and the kNN figure of that moment, each with its split: the map shows test images, the
+    figure was measured on the validation split, e.g. "map: 1,000 test images" over "step 1,200 · kNN
+    (validation) 91.0%"."""
+    knn = [(s, value) for s, value in progress.knn_points(summary, rows) if s <= step]
+    said = ""
+    if knn:
+        at, value = knn[-1]
+        said = f" · kNN ({summary.get('validation_split', 'validation')}) {value:.1%}" + \
+            (f" at step {at:,}" if at != step else "")
+    return f"map: {sample['count']:,} {map_split(sample)} images<br><sup>step {step:,}{said}</sup>"

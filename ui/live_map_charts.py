@@ -51,21 +51,24 @@ def live_map_figure(xy: np.ndarray, labels: list[int] | None, classes: list[str]
 
 
 def replay_figure(maps: dict[int, np.ndarray], labels: list[int] | None, classes: list[str],
-                  loss: list[tuple[int, float]], knn: list[tuple[int, float]], hover_sprite: str) -> go.Figure:
+                  loss: list[tuple[int, float]], knn: list[tuple[int, float]], hover_sprite: str,
+                  map_images: str, knn_split: str) -> go.Figure:
     """A run's maps as an animation: the map (left), the loss and kNN curves (right) with a marker at the
     current step; a play button and a step slider under it, all played in the browser without a rerun.
 
-    maps: step -> (N, 2); loss, knn: (step, value) points of the curves.
+    maps: step -> (N, 2); loss, knn: (step, value) points of the curves. Each figure names its images: the map's
+    (map_images, e.g. "1,000 test images") and the kNN's split (knn_split, e.g. "validation").
     """
     steps = list(maps)
     count = len(next(iter(maps.values())))
     groups = _groups(labels, count)
     names = _names(classes, groups) if labels is not None else ["images"]
     figure = make_subplots(rows=2, cols=2, column_widths=[0.6, 0.4], specs=[[{"rowspan": 2}, {}], [None, {}]],
-                           subplot_titles=("", "NT-Xent loss", "kNN accuracy of h"), horizontal_spacing=0.06)
+                           subplot_titles=(f"map: {map_images}", "NT-Xent loss", f"kNN accuracy of h ({knn_split})"),
+                           horizontal_spacing=0.06)
     for trace in map_traces(maps[steps[0]], groups, names):
         figure.add_trace(trace, row=1, col=1)
-    curves = ((loss, 1, "loss"), (knn, 2, "kNN"))
+    curves = ((loss, 1, "loss"), (knn, 2, f"kNN ({knn_split})"))
     for points, row, name in curves:
         x, y = zip(*points) if points else ((), ())
         figure.add_trace(go.Scatter(x=x, y=y, mode="lines+markers" if len(points) < 30 else "lines",

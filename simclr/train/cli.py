@@ -25,7 +25,7 @@ from simclr.augment import PRESETS, AugmentConfig
 from simclr.data import DATASETS, DataError
 from simclr.device import DEVICE_CHOICES, PRECISIONS
 from simclr.model import ENCODERS, ModelError
-from simclr.optim import OPTIMIZERS
+from simclr.optim import OPTIMIZERS, SCHEDULES
 from simclr.loop import train
 from simclr.recipes import RECIPES
 from simclr.train_config import RESUMABLE, ConfigError, TrainConfig, default_preset, resume_config, saved_settings
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--width", type=int, metavar="N",
                        help="small-cnn's channels in its first block, doubled by each of the next three; on "
                        "mnist-5k 8 makes 1.6x the views/s of 16 on a CPU thread and learns more in a minute (default "
-                       "8 on mnist-5k, 16 on colour images)")
+                       "8 on mnist-5k, 32 on colour images)")
     model.add_argument("--pool", type=int, metavar="N",
                        help="small-cnn: h averages each cell of an N x N grid of its last feature map; 1 is global "
                        "average pooling (ResNet's), 2 keeps where in the image a feature is and learned better "
@@ -81,19 +81,24 @@ def build_parser() -> argparse.ArgumentParser:
     loss = parser.add_argument_group("loss and optimisation")
     loss.add_argument("--batch-size", type=int, metavar="N",
                       help="images per step; each has 2N-2 negatives. Larger helps (paper Fig. 9) until the CPU "
-                      f"slows down; with torchrun, the global batch (default {D.batch_size})")
+                      "slows down; with torchrun, the global batch (default 128 on mnist-5k, 256 on colour images)")
     loss.add_argument("--temperature", type=float, metavar="TAU",
-                      help="tau of the loss, above 0; 0.5 works well for batch 256, lower it (0.1-0.2) for "
-                      f"batches of thousands (default {D.temperature})")
+                      help="tau of the loss, above 0; lower values weigh the hardest negatives more. 0.5 suits "
+                      "the digits; on CIFAR-10 0.1 learned far faster than 0.5 at batch 256 (default 0.5 on "
+                      "mnist-5k, 0.1 on colour images)")
     loss.add_argument("--optimizer", choices=OPTIMIZERS,
                       help="adam is forgiving at small batches; lars is the paper's choice for batches of "
                       f"thousands (default {D.optimizer})")
-    loss.add_argument("--lr", type=float, help="peak learning rate; default adam 1e-3 (1e-2 on mnist-5k, tuned), "
-                      "sgd and lars 0.3 x batch / 256 (paper). If the run diverges, halve it")
+    loss.add_argument("--lr", type=float, help="peak learning rate as used (not per 256 images); default adam 1e-3 (1e-2 on "
+                      "mnist-5k, chosen on validation), sgd and lars 0.3 x batch / 256 (paper). If the run "
+                      "diverges, halve it")
     loss.add_argument("--weight-decay", type=float, metavar="WD",
                       help=f"L2 on weight matrices (default {D.weight_decay})")
     loss.add_argument("--warmup", type=float, metavar="FRACTION",
-                      help=f"fraction of the run with a rising learning rate, then cosine decay (default {D.warmup})")
+                      help=f"fraction of the run with a rising learning rate (default {D.warmup})")
+    loss.add_argument("--schedule", choices=SCHEDULES,
+                      help="the learning rate after the warmup: cosine decays it to 0 (the paper's); constant holds "
+                      f"the peak, as the course notebook's Adam (with --warmup 0) (default {D.schedule})")
     budget = parser.add_argument_group("budget (the run stops at the first one reached)")
     budget.add_argument("--seconds", type=float, metavar="S",
                         help="training time; evaluation does not count. With --resume: seconds more "
@@ -130,11 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="torch.compile the model: tens of seconds of compiling, so only for long GPU runs")
     run.add_argument("--eval-every", type=int, metavar="STEPS",
                      help=f"steps between kNN checks of h on the validation images (default {D.eval_every})")
+    run.add_argument("--eval-overhead", type=_share, metavar="SHARE",
+                     help="the largest share of the training time the kNN checks may take: a check also waits "
+                     "until the training time since the last one is that one's cost / SHARE; none: every "
+                     f"--eval-every steps, whatever they cost (default {D.eval_overhead})")
     run.add_argument("--knn-k", type=int, metavar="K",
                      help=f"neighbours that vote in the kNN check (default {D.knn_k})")
     run.add_argument("--eval-images", type=int, metavar="N",
                      help="cap on the labelled images of each side (memory, queries) of the kNN checks and the "
                      "final test report, a seeded choice written beside the figures (default: all)")
+    run.add_argument("--validation-images", type=_count, metavar="N",
+                     help="a further cap on each side of the validation kNN checks alone, a fixed seeded choice "
+                     f"written beside the figure; none: all (default {D.validation_images:,})")
     run.add_argument("--log-every", type=int, metavar="STEPS",
                      help=f"steps per metrics.jsonl line (default {D.log_every})")
     run.add_argument("--checkpoint-every", type=int, metavar="STEPS",
@@ -180,6 +192,16 @@ def _start_from(recipe: str | None, path: Path | None) -> dict:
     if not saved:
         raise ConfigError(f"{path} holds no settings (missing, or not a JSON object).")
     return saved_settings(saved)
+
+
+def _share(text: str) -> float | None:
+    """--eval-overhead's value: a number, or none."""
+    return None if text.strip().lower() == "none" else float(text)
+
+
+def _count(text: str) -> int | None:
+    """--validation-images' value: a whole number, or none."""
+    return None if text.strip().lower() == "none" else int(text)
 
 
 def _aug_value(text: str) -> tuple[str, object]:

@@ -78,3 +78,23 @@ def test_paper_b9_learning_rate_is_b9s_per_256_rate_scaled_to_its_batch():
     assert c.lr == pytest.approx(1.0 * 1024 / 256) == 4.0
     schedule = Schedule(c.lr, c.warmup, None, 1000, kind=c.schedule)
     assert schedule(100, 0.0) == pytest.approx(4.0)  # the peak, where the warmup (10% of the run) ends
+
+
+def test_the_cpu_cifar_recipe_is_the_colour_default_and_says_its_numbers():
+    """The recipe is TrainConfig's default for a colour dataset, and its note states those values."""
+    c = RECIPES["CPU 10-minute CIFAR-10"].config
+    assert c == TrainConfig(dataset="cifar10", seconds=600)
+    assert (c.encoder, c.width, c.pool, c.batch_size, c.temperature) == ("small-cnn", 32, 2, 256, 0.1)
+    assert (c.optimizer, c.lr, c.preset, c.seconds) == ("adam", 1e-3, "paper-cifar", 600)
+    note = RECIPES["CPU 10-minute CIFAR-10"].note
+    for said in ("width 32", "batch 256", "tau 0.1", "Adam 1e-3", "paper-cifar", "10 minutes"):
+        assert said in note
+
+
+@pytest.mark.parametrize("dataset", ["cifar10", "stl10", "photos", "folder"])
+def test_colour_datasets_start_from_the_colour_defaults_and_the_digits_keep_theirs(dataset):
+    colour, digits = TrainConfig(dataset=dataset), TrainConfig()
+    assert (colour.width, colour.batch_size, colour.temperature, colour.lr) == (32, 256, 0.1, 1e-3)
+    assert (digits.width, digits.batch_size, digits.temperature, digits.lr) == (8, 128, 0.5, 1e-2)
+    given = TrainConfig(dataset=dataset, batch_size=64, temperature=0.5)  # what a user sets is kept
+    assert (given.batch_size, given.temperature) == (64, 0.5)

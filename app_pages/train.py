@@ -58,7 +58,7 @@ def curves_of(run: runs.RunInfo, rows: list[dict]) -> None:
     knn = progress.knn_points(run.summary, rows)
     if knn:
         split = run.summary.get("validation_split", "validation")
-        accuracy.plotly_chart(knn_chart({f"kNN ({split})": knn}, f"kNN accuracy of h ({split})",
+        accuracy.plotly_chart(knn_chart({f"kNN ({split})": knn}, f"kNN accuracy of h<br><sup>{split}</sup>",
                                         references(run.summary)), key=f"knn_{run.name}")
     contrastive.plotly_chart(
         run_curves({run.name: rows}, "contrastive_acc", "Positive is the top match in the batch"),

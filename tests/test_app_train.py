@@ -123,6 +123,6 @@ def test_the_live_maps_title_names_the_split_of_each_figure():
     """The map shows test images, its kNN figure comes from the validation split: the title says both."""
     summary = {"validation_split": "validation, 10,000 memory images", "knn_before": 0.3, "status": "running"}
     title = live_map_title({"split": "test", "count": 1000}, summary, [{"step": 200, "knn": 0.5}], 300)
-    assert title == ("map: 1,000 test images<br><sup>step 300 · kNN (validation, 10,000 memory images) 50.0% "
-                     "at step 200</sup>")
+    assert title == ("map: 1,000 test images<br><sup>step 300 · kNN 50.0% at step 200<br>"
+                     "kNN on validation, 10,000 memory images</sup>")
     assert live_map_title({"split": "train", "count": 40}, {}, [], 0) == "map: 40 training images<br><sup>step 0</sup>"

@@ -128,7 +128,7 @@ def _curve_layout(figure: go.Figure, title: str) -> None:
     """Shared look of the training curves; steps start at 0, so one point is not a 2-step-wide axis."""
     figure.update_xaxes(rangemode="tozero")
     figure.update_layout(
-        title=title, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, xaxis_title="step",
+        title=title, height=320, margin={"l": 10, "r": 10, "t": 50, "b": 10}, xaxis_title="step",
         legend={"orientation": "h", "y": -0.25},
     )
 

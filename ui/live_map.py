@@ -71,12 +71,12 @@ def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict)
 
 def live_map_title(sample: dict, summary: dict, rows: list[dict], step: int) -> str:
     """The map's images and the kNN figure of that moment, each with its split: the map shows test images, the
-    figure was measured on the validation split, e.g. "map: 1,000 test images" over "step 1,200 · kNN
-    (validation) 91.0%"."""
+    figure was measured on the validation split, e.g. "map: 1,000 test images" over "step 1,200 · kNN 91.0%"
+    and "kNN on validation"."""
     knn = [(s, value) for s, value in progress.knn_points(summary, rows) if s <= step]
     said = ""
     if knn:
         at, value = knn[-1]
-        said = f" · kNN ({summary.get('validation_split', 'validation')}) {value:.1%}" + \
-            (f" at step {at:,}" if at != step else "")
+        said = f" · kNN {value:.1%}" + (f" at step {at:,}" if at != step else "") + \
+            f"<br>kNN on {summary.get('validation_split', 'validation')}"  # its own line: a cap makes it long
     return f"map: {sample['count']:,} {map_split(sample)} images<br><sup>step {step:,}{said}</sup>"

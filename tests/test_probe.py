@@ -121,3 +121,8 @@ def test_the_validation_cap_is_one_fixed_choice_and_leaves_smaller_splits_whole(
     assert torch.equal(capped[0].memory.images, capped[1].memory.images)  # the same images at every check
     whole = KnnProbe.for_run(TrainConfig(dataset="folder", path="unused"), data).validation  # the default cap
     assert (len(whole.memory), len(whole.queries), whole.label) == (140, 20, "validation")
+    uncapped = KnnProbe.for_run(TrainConfig(dataset="folder", path="unused", validation_images=None), data)
+    assert (len(uncapped.validation.memory), uncapped.validation.label) == (140, "validation")  # no cap at all
+    either = KnnProbe.for_run(TrainConfig(dataset="folder", path="unused", validation_images=None, eval_images=30),
+                              data).validation
+    assert (len(either.memory), len(either.queries)) == (30, 20)  # eval_images caps it too

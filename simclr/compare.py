@@ -112,10 +112,11 @@ def score(random: SimCLRModel, trained: SimCLRModel, test: Holdout, k: int, devi
         on_phase(f"embedding {len(test.memory) + len(test.queries):,} images with the {name} encoder")
         return [row(name, space, pair) for space, pair in test.embedded(model, device).items()]
 
-    pixels = stored_baselines.baseline_rows(test, settings | {"features": "raw pixels"},
+    images = stored_baselines.images_hash(test)
+    pixels = stored_baselines.baseline_rows(images, settings | {"features": "raw pixels"},
                                             lambda: [row("raw pixels", "pixels", test.pixels())])
     init = {"features": "random init", "model": asdict(random.config), "weights": stored_baselines.weights_hash(random)}
-    before = stored_baselines.baseline_rows(test, settings | init, lambda: network_rows("random init", random))
+    before = stored_baselines.baseline_rows(images, settings | init, lambda: network_rows("random init", random))
     return pixels + before + network_rows("trained", trained)
 
 

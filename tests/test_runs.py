@@ -19,7 +19,7 @@ def make_run(root, name, status, pid=None, **summary):
     folder.write_json(run_dir / folder.CONFIG, {"dataset": "mnist-5k"})
     pid = pid or os.getpid()
     folder.write_json(run_dir / folder.SUMMARY, {"status": status, "pid": pid, "process": process.process_identity(pid),
-                                             **summary})
+                                                 **summary})
     return run_dir
 
 
@@ -155,7 +155,7 @@ def test_a_summary_value_of_the_wrong_type_is_left_out_and_named(tmp_path, field
 def test_config_values_of_the_wrong_type_are_left_out_and_named(tmp_path):
     run_dir = make_run(tmp_path, "odd", "finished")
     folder.write_json(run_dir / folder.CONFIG, {"dataset": "mnist-5k", "batch_size": "256", "augment": "x",
-                                            "seconds": 30, "compile": 1, "temperature": 0.5})
+                                                "seconds": 30, "compile": 1, "temperature": 0.5})
     info = folder.run_info(run_dir)
     assert info.config == {"dataset": "mnist-5k", "seconds": 30, "temperature": 0.5}
     assert info.problems == ['config.json: batch_size is "256", not a whole number',

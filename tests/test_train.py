@@ -195,7 +195,7 @@ def test_a_run_from_before_width_and_pool_resumes_with_its_old_cnn(tmp_path):
     folder.write_json(run_dir / folder.CONFIG, old)
     model = build_model(ModelConfig(width=16, pool=1), seed=0)
     save_checkpoint(run_dir / folder.LAST, model, {"step": 1, "epoch": 0.01, "seconds": 1.0, "best": None,
-                                                 "warm_down": None, "config": old,
+                                                   "warm_down": None, "config": old,
                                                  "optimizer": build_optimizer(model, "adam", 1e-3, 1e-6).state_dict()})
     config = resume_config(run_dir, max_steps=1)
     assert (config.width, config.pool) == (16, 1)

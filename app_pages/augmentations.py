@@ -5,9 +5,8 @@ from dataclasses import asdict
 import streamlit as st
 
 from simclr import data
-from simclr.augment import views
 from simclr.augment.gallery import view_gallery
-from simclr.augment.views import PRESETS
+from simclr.augment.views import PRESETS, ViewParams, skipped_ops
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter
 from ui.handoff import Views, send_views
@@ -39,7 +38,7 @@ def _uploaded(uploads: list) -> data.Dataset:
     return held[1]
 
 
-def _describe(params: views.ViewParams, i: int, channels: int) -> str:
+def _describe(params: ViewParams, i: int, channels: int) -> str:
     return "  \n".join(f"**{op}**: {text}" for op, text in params.describe(i, channels).items())
 
 
@@ -96,7 +95,7 @@ count, channels = gallery.images.shape[:2]
 
 with main:
     st.caption(plain(dataset.description))
-    skipped = views.skipped_ops(config, channels)
+    skipped = skipped_ops(config, channels)
     if skipped:
         st.info(f"These images are grayscale, so {', '.join(skipped)} change nothing and are skipped.")
     pairs, one_op = st.tabs(["Two views per image", "One op at a time"])

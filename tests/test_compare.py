@@ -25,11 +25,11 @@ CONFIG = TrainConfig(dataset="mnist-5k", batch_size=32, max_steps=5, eval_images
 
 @pytest.fixture
 def run_dir(tmp_path):
-    folder = tmp_path / "run"
-    folder.mkdir()
-    folder.write_json(folder / folder.CONFIG, CONFIG.to_dict())
-    save_checkpoint(folder / folder.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=1), {"step": 5})
-    return folder
+    run = tmp_path / "run"
+    run.mkdir()
+    folder.write_json(run / folder.CONFIG, CONFIG.to_dict())
+    save_checkpoint(run / folder.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=1), {"step": 5})
+    return run
 
 
 def test_the_report_is_kept_beside_the_checkpoint_and_read_back_without_recomputing(run_dir, monkeypatch):

@@ -8,7 +8,7 @@ import torch
 
 from app_pages.loss.charts import loss_temperature_curve, similarity_heatmap, softmax_row
 from app_pages.loss.encoder_picker import encoder_picker
-from simclr.augment import views
+from simclr.augment.views import PRESETS, two_views
 from simclr.loss import anchor_breakdown, cosine_similarity_matrix, loss_by_temperature, nt_xent
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter, presenter_fonts
@@ -19,7 +19,7 @@ from ui.sidebar import current_dataset
 
 def _as_trained(run_config) -> str:
     """The run's augmentation preset and what it changed, e.g. "paper-cifar with flip off, crop_scale (0.2, 1.0)"."""
-    preset = views.PRESETS[run_config.preset]
+    preset = PRESETS[run_config.preset]
     changed = {k: v for k, v in run_config.augment.items() if getattr(preset, k, v) != v}
     words = [f"{k} {'on' if v else 'off'}" if isinstance(v, bool) else f"{k} {v}" for k, v in changed.items()]
     return run_config.preset + (f" with {', '.join(words)}" if words else "")
@@ -74,7 +74,7 @@ with main:
         st.stop()
     generator = torch.Generator().manual_seed(st.session_state.get("loss_seed", 0))
     pick = torch.randperm(len(dataset.images), generator=generator)[:n]
-    x1, x2 = views.two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
+    x1, x2 = two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
     with torch.no_grad():
         h1, h2 = model.encode(x1), model.encode(x2)
         e1, e2 = (h1, h2) if space == "h" else (model.head(h1), model.head(h2))  # (N, D)

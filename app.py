@@ -12,11 +12,11 @@ if "torch" not in sys.modules:  # the first visit after a server start waits for
 
 import torch  # noqa: E402
 
-from app_pages import PAGES, page  # noqa: E402
 from simclr.device import training_threads  # noqa: E402
 from ui.chart_preload import preload_charts  # noqa: E402
 from ui.classroom import current_step, enter_step, lecture_banner, presenter_toggle  # noqa: E402
 from ui.links import copy_link, open_link, refused_by_widgets, set_values  # noqa: E402
+from ui.navigation import PAGES, page  # noqa: E402
 from ui.sidebar import dataset_sidebar  # noqa: E402
 from ui.umap_warmup import start_umap_warmup  # noqa: E402
 

@@ -1,22 +1,8 @@
-"""The app's pages, named once: app.py builds the navigation from PAGES, ui/ links to a page by its name."""
+"""The app's pages, one file each, or a folder where a page has helpers of its own (ui/navigation.py names them).
 
-import streamlit as st
-
-PAGES = {  # url name -> (file, title, icon); the first is the home page
-    "augmentations": ("app_pages/augmentations.py", "Augmentations", ":material/flip:"),
-    "loss": ("app_pages/loss.py", "Similarity and loss", ":material/grid_on:"),
-    "train": ("app_pages/train.py", "Training", ":material/model_training:"),
-    "embeddings": ("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:"),
-    "lecture": ("app_pages/lecture.py", "Lecture", ":material/school:"),
-}
-
-
-def page(name: str) -> st.Page:
-    """The st.Page called `name` (also its URL path), to pass to st.navigation, st.page_link or st.switch_page."""
-    file, title, icon = PAGES[name]
-    return st.Page(file, title=title, icon=icon, default=name == next(iter(PAGES)))  # URL path: the file name
-
-
-def url_path(name: str) -> str:
-    """The path a browser opens page `name` at: the home page lives at the root."""
-    return "" if name == next(iter(PAGES)) else name
+- augmentations.py: two random views per image, each op alone
+- loss/: the similarity matrix and NT-Xent (page.py; charts.py, encoder_picker.py)
+- train/: start, follow and compare runs (page.py; form.py, charts.py)
+- embeddings/: a run's images before and after training (page.py; maps, neighbours, report, export, replay)
+- lecture.py: the classroom's steps
+"""

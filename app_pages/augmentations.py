@@ -4,14 +4,14 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from app_pages import page
-from app_pages.train_form import adopt_views
-from simclr import augment, data
-from simclr.augment import PRESETS
-from simclr.view_gallery import view_gallery
+from simclr import data
+from simclr.augment.gallery import view_gallery
+from simclr.augment.views import PRESETS, ViewParams, skipped_ops
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter
+from ui.handoff import Views, send_views
 from ui.links import KEEP, base_preset
+from ui.navigation import page
 from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
 from ui.plain import plain
 from ui.sidebar import current_dataset
@@ -38,7 +38,7 @@ def _uploaded(uploads: list) -> data.Dataset:
     return held[1]
 
 
-def _describe(params: augment.ViewParams, i: int, channels: int) -> str:
+def _describe(params: ViewParams, i: int, channels: int) -> str:
     return "  \n".join(f"**{op}**: {text}" for op, text in params.describe(i, channels).items())
 
 
@@ -65,7 +65,7 @@ with controls:
                  "the paper's Fig. 5 ablation."):
         preset = PRESETS[base_preset()]
         changes = {k: v for k, v in asdict(config).items() if k != "size" and getattr(preset, k) != v}
-        adopt_views(base_preset(), changes, st.session_state.get("dataset", ""))
+        send_views(Views(base_preset(), changes, st.session_state.get("dataset", "")))
         st.switch_page(page("train"), query_params={})  # {}: the bound widgets write their own back
 
 if source == "My own images":
@@ -95,7 +95,7 @@ count, channels = gallery.images.shape[:2]
 
 with main:
     st.caption(plain(dataset.description))
-    skipped = augment.skipped_ops(config, channels)
+    skipped = skipped_ops(config, channels)
     if skipped:
         st.info(f"These images are grayscale, so {', '.join(skipped)} change nothing and are skipped.")
     pairs, one_op = st.tabs(["Two views per image", "One op at a time"])

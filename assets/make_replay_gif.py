@@ -1,6 +1,6 @@
 """README's animated replay: the demo run's maps from random init to trained, `python assets/make_replay_gif.py`.
 
-Reads assets/demo-run/snapshots (simclr.live_map draws any map that is missing), glides between consecutive
+Reads assets/demo-run/snapshots (simclr.maps.live draws any map that is missing), glides between consecutive
 maps as the page does, and writes assets/replay.gif.
 """
 import argparse
@@ -13,16 +13,17 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from simclr import live_map, progress, runs, snapshots  # noqa: E402
+from simclr.maps import live
+from simclr.runs import folder, progress, snapshot_files
 
 COLOURS = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880", "#FF97FF",
            "#FECB52"]  # Plotly's ten, as the page's legend
 
 
 def frames(run_dir: Path, side: int, between: int) -> list[Image.Image]:
-    maps = live_map.maps(run_dir)
-    sample, summary = snapshots.read_sample(run_dir), runs.read_json(run_dir / runs.SUMMARY)
-    knn = progress.knn_points(summary, runs.read_metrics(run_dir))
+    maps = live.maps(run_dir)
+    sample, summary = snapshot_files.read_sample(run_dir), folder.read_json(run_dir / folder.SUMMARY)
+    knn = progress.knn_points(summary, folder.read_metrics(run_dir))
     labels = np.asarray(sample.get("labels") or [0] * sample["count"])
     points = np.concatenate(list(maps.values()))
     low, high = points.min(axis=0), points.max(axis=0)

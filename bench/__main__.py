@@ -41,9 +41,9 @@ def augment_rows(threads: int, quick: bool) -> list[dict]:
         methods = {row["method"]: row["views_per_s"] for row in found if row["case"] == case}
         kornia = methods.get("kornia AugmentationSequential")
         rows.append({
-            "name": f"augmentation, {case}", "figure": methods["simclr.augment.two_views"], "unit": "views/s",
+            "name": f"augmentation, {case}", "figure": methods["simclr.augment.views.two_views"], "unit": "views/s",
             "baseline": methods["torchvision v2, per image"],
-            "notes": "simclr.augment.two_views, paper-imagenet preset; baseline: torchvision v2 one image at a time"
+            "notes": "simclr.augment.views.two_views, paper-imagenet preset; baseline: torchvision v2 one image at a time"
             + (f"; kornia {kornia:,} views/s" if kornia else ""),
         })
     return rows
@@ -53,7 +53,7 @@ def train_rows(threads: int, quick: bool) -> list[dict]:
     if importlib.util.find_spec("bench.train") is None:
         return []
     from bench import train
-    from simclr.train_config import TrainConfig
+    from simclr.runs.config import TrainConfig
 
     found = {row["pipeline"]: row["views_per_second"] for row in train.run(threads, seconds=3.0 if quick else 10.0)}
     ours = next(v for k, v in found.items() if k.startswith("simclr.train"))
@@ -109,7 +109,7 @@ def project_rows(threads: int, quick: bool) -> list[dict]:
     if quick:  # no cold-start subprocess and no umap-learn comparison: the warm fit alone
         from threadpoolctl import threadpool_limits
 
-        from simclr.project import align, pca_2d, umap_2d, warm_up_umap
+        from simclr.maps.reduce import align, pca_2d, umap_2d, warm_up_umap
 
         torch.set_num_threads(threads)
         threadpool_limits(threads)

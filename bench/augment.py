@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from simclr.augment import PRESETS, AugmentConfig, blur_kernel_size, two_views
+from simclr.augment.views import PRESETS, AugmentConfig, blur_kernel_size, two_views
 
 CASES = [  # (name, channels, side)
     ("MNIST 28 px, 1 channel", 1, 28),
@@ -86,7 +86,7 @@ def run(threads: int = 2, seconds: float = 2.0, batch: int = 256) -> list[dict]:
         if importlib.util.find_spec("kornia"):  # optional: not in requirements.txt
             kornia = _kornia_pipeline(cfg, side, channels)
             figures["kornia AugmentationSequential"] = _views_per_second(lambda: kornia(floats), 2 * batch, seconds)
-        figures["simclr.augment.two_views"] = _views_per_second(
+        figures["simclr.augment.views.two_views"] = _views_per_second(
             lambda: two_views(images, cfg, generator), 2 * batch, seconds)
         baseline = figures["torchvision v2, per image"]
         for method, views_per_s in figures.items():

@@ -29,8 +29,9 @@ import json, sys
 from pathlib import Path
 import torch
 from simclr.data import load_dataset
-from simclr.evaluate import embed, knn_accuracy
-from simclr.model import load_checkpoint
+from simclr.evaluate.embed import embed
+from simclr.evaluate.knn import knn_accuracy
+from simclr.model.checkpoint import load_checkpoint
 run = Path(sys.argv[1])
 summary = json.loads((run / "summary.json").read_text())
 model, _ = load_checkpoint(run / "last.pt")

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 from bench.project import _features, _median_seconds
-from simclr.live_map import MapConfig, first_map, next_map
-from simclr.model import ModelConfig, build_model
-from simclr.project import align, pca_2d, umap_2d, warm_up_umap
-from simclr.snapshots import SnapshotConfig, Snapshots, held_out_sample
+from simclr.maps.live import MapConfig, first_map, next_map
+from simclr.maps.reduce import align, pca_2d, umap_2d, warm_up_umap
+from simclr.model.networks import ModelConfig, build_model
+from simclr.runs.snapshot_files import held_out_sample
+from simclr.train.snapshots import SnapshotConfig, Snapshots
 
 
 def drift(a: np.ndarray, b: np.ndarray) -> float:
@@ -25,7 +26,7 @@ def drift(a: np.ndarray, b: np.ndarray) -> float:
 def snapshot_and_step_seconds(repeats: int) -> tuple[float, float]:
     """Median seconds of one snapshot of the small CNN on 1,000 MNIST test digits (h, written as float16) and of
     one training step at batch 256 (two views, forward, NT-Xent, backward, Adam), measured interleaved."""
-    from simclr.augment import PRESETS, two_views
+    from simclr.augment.views import PRESETS, two_views
     from simclr.loss import nt_xent
 
     config = SnapshotConfig()

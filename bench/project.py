@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from simclr.project import align, pca_2d, umap_2d, warm_up_umap
+from simclr.maps.reduce import align, pca_2d, umap_2d, warm_up_umap
 
 COLD_SCRIPT = """
 import json, time
 start = time.perf_counter()
 import umap
 imported = time.perf_counter()
-from simclr.project import warm_up_umap
+from simclr.maps.reduce import warm_up_umap
 warm_up_umap()
 print(json.dumps({"import": imported - start, "first_fit": time.perf_counter() - imported}))
 """

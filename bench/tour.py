@@ -95,7 +95,7 @@ def similarity_moves(page, moves: int) -> list[float | None]:
     return found
 
 
-def embeddings_scores(page, figures: dict, pass_: int, with_transfer: bool) -> None:
+def embeddings_report(page, figures: dict, pass_: int, with_transfer: bool) -> None:
     """On the Embeddings page with its maps shown: the accuracy table (always: the page computes it anyway, and
     leaving it running would slow every later moment), then, when asked, the transfer chart after its button
     (after the table, for a run whose transfer results are stored beside its checkpoint)."""
@@ -118,7 +118,7 @@ def tour_pass(page, figures: dict, pass_: int, similarity: int, with_transfer: b
         if name == "Similarity and loss":
             figures[f"similarity {pass_}"] += similarity_moves(page, similarity)
         if name == "Embeddings":
-            embeddings_scores(page, figures, pass_, with_transfer)
+            embeddings_report(page, figures, pass_, with_transfer)
 
 
 def app_repeat(browser, env: dict, figures: dict, moves: int, similarity: int, with_transfer: bool) -> None:

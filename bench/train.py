@@ -19,10 +19,10 @@ from torch.utils.data import DataLoader
 
 from simclr.data import load_dataset
 from simclr.loss import nt_xent
-from simclr.model import ModelConfig, build_model
-from simclr.optim import build_optimizer
-from simclr.loop import train
-from simclr.train_config import TrainConfig
+from simclr.model.networks import ModelConfig, build_model
+from simclr.runs.config import TrainConfig
+from simclr.train.loop import train
+from simclr.train.optim import build_optimizer
 
 
 class TwoViews(torch.utils.data.Dataset):
@@ -101,7 +101,7 @@ def cifar_learning(seconds: float, threads: int) -> dict | None:
     """The "CPU 10-minute CIFAR-10" recipe for `seconds` on `threads` threads: its summary.json, with the wall time
     from start to the final report written ("wall_seconds"); None when CIFAR-10 is not in the data root."""
     from simclr.data import default_data_root
-    from simclr.recipes import RECIPES
+    from simclr.train.recipes import RECIPES
 
     if not (default_data_root() / "cifar-10-batches-py" / "test_batch").is_file():
         return None

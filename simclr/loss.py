@@ -63,7 +63,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.5) -> tor
     The reference code (google-research/simclr tf2/objective.py add_contrastive_loss) returns
     loss_a + loss_b, each a mean over the N anchors of one view: 2 L. Only the gradient's scale differs:
     Adam (up to its eps) and LARS's trust ratio on weight matrices undo it; SGD's steps, LARS's plain
-    momentum steps on biases and BatchNorm, and weight decay's weight against the loss do not (simclr.recipes).
+    momentum steps on biases and BatchNorm, and weight decay's weight against the loss do not (simclr.train.recipes).
     """
     anchor_logits, positive = logits(z1, z2, temperature)  # (2N, 2N), (2N,)
     return F.cross_entropy(anchor_logits, positive)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from simclr.augment import PRESETS
+from simclr.augment.views import PRESETS
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 

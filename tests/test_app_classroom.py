@@ -6,8 +6,8 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simclr.augment import PRESETS
-from app_pages import PAGES
+from ui.navigation import PAGES
+from simclr.augment.views import PRESETS
 from ui.classroom import STEPS
 from ui.links import URL_KEYS
 
@@ -111,10 +111,10 @@ def test_a_steps_own_settings_win_over_the_sessions(tmp_path, monkeypatch):
     at = open_step(tmp_path, monkeypatch, 1)
     assert at.slider(key="loss_n").value == 4
     at.query_params["step"] = "3"  # what step 1's "Step 2 ->" and then step 2's "Step 3 ->" lead to
-    at.switch_page("app_pages/loss.py").run()
+    at.switch_page("app_pages/loss/page.py").run()
     assert at.slider(key="loss_n").value == 8, "step 3 says: with N = 8"
     at.query_params["step"] = "4"
-    at.switch_page("app_pages/loss.py").run()
+    at.switch_page("app_pages/loss/page.py").run()
     assert at.slider(key="temperature").value == 0.1
 
 
@@ -124,10 +124,10 @@ def test_embedding_steps_open_the_demo_run_not_the_newest(tmp_path, monkeypatch)
     for name in ("best.pt", "config.json", "summary.json"):
         (newer / name).write_bytes((DEMO / name).read_bytes())
     at = open_app(tmp_path, monkeypatch)
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     assert at.selectbox(key="emb_run").value == "weak-newer-run", "outside the lecture the newest comes first"
     at.query_params["step"] = "7"
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="emb_run").value == "demo-run"
 
@@ -136,7 +136,7 @@ def test_the_step_links_name_only_the_step(tmp_path, monkeypatch):
     """Presenter mode is kept by the session; a link that repeated it piled up present=true&present=true."""
     at = open_app(tmp_path, monkeypatch, present="true")
     at.query_params["step"] = "7"
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     queries = {str(link.proto.query_string) for link in at.get("page_link")}
     assert queries == {"step=6"}, "step 8 is on this page: a button moves the URL's step"
     at.button(key="go_step_8").click().run()
@@ -178,7 +178,7 @@ def reopen(tmp_path, monkeypatch, link: str) -> AppTest:
 
 def test_a_similarity_link_reopens_on_the_same_numbers(tmp_path, monkeypatch):
     at = open_app(tmp_path, monkeypatch)
-    at.switch_page("app_pages/loss.py").run()
+    at.switch_page("app_pages/loss/page.py").run()
     at.selectbox(key="encoder_choice").set_value("demo-run").run()
     at.slider(key="loss_n").set_value(6).run()
     at.selectbox(key="loss_anchor").set_value("5b").run()
@@ -204,7 +204,7 @@ def test_a_link_names_a_switched_off_op(tmp_path, monkeypatch):
 def test_the_table_of_url_keys_matches_the_widgets_starting_values(tmp_path, monkeypatch):
     """A link leaves out a value equal to the table's default, so the default must be where the widget starts."""
     at = open_app(tmp_path, monkeypatch)
-    at.switch_page("app_pages/loss.py").run()
+    at.switch_page("app_pages/loss/page.py").run()
     checked = 0
     for key, spec in URL_KEYS.items():
         if key in at.session_state and spec.default is not None and not key.startswith("aug_"):

@@ -10,9 +10,12 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from simclr import runs
-from simclr.model import ModelConfig, build_model, save_checkpoint
-from simclr.train_config import TrainConfig
+from simclr.evaluate import report
+from simclr.maps import stored
+from simclr.model.checkpoint import save_checkpoint
+from simclr.model.networks import ModelConfig, build_model
+from simclr.runs import folder, snapshot_files
+from simclr.runs.config import TrainConfig
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 COUNT = 300  # images on the maps: enough for UMAP and the scores, quick on two cores
@@ -21,14 +24,14 @@ COUNT = 300  # images on the maps: enough for UMAP and the scores, quick on two 
 def make_run(root: Path, name: str, config: TrainConfig, model_config: ModelConfig | None,
              checkpoint: bytes = b"") -> None:
     """A run folder as simclr.train leaves it; a model is saved as best.pt, else `checkpoint` bytes are."""
-    folder = root / name
-    folder.mkdir(parents=True)
+    run = root / name
+    run.mkdir(parents=True)
     if model_config is None:
-        (folder / runs.BEST).write_bytes(checkpoint)
+        (run / folder.BEST).write_bytes(checkpoint)
     else:  # other weights than the run's seed gives: they stand for the trained ones
-        save_checkpoint(folder / runs.BEST, build_model(model_config, seed=config.seed + 1), {"step": 5})
-    runs.write_json(folder / runs.CONFIG, config.to_dict())
-    runs.write_json(folder / runs.SUMMARY, {"status": "finished"})
+        save_checkpoint(run / folder.BEST, build_model(model_config, seed=config.seed + 1), {"step": 5})
+    folder.write_json(run / folder.CONFIG, config.to_dict())
+    folder.write_json(run / folder.SUMMARY, {"status": "finished"})
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +40,20 @@ def root(tmp_path_factory) -> Path:
     mnist = TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32)
     make_run(root, "tiny", mnist, ModelConfig(in_channels=1, image_size=28))
     later = build_model(ModelConfig(in_channels=1, image_size=28), seed=2)
-    save_checkpoint(root / "tiny" / runs.LAST, later, {"step": 9})
+    save_checkpoint(root / "tiny" / folder.LAST, later, {"step": 9})
     make_run(root, "corrupt", mnist, None, b"not a checkpoint")
     make_run(root, "other-head", mnist, ModelConfig(in_channels=1, image_size=28, head_dim=64))
     make_run(root, "damaged-config", mnist, ModelConfig(in_channels=1, image_size=28))
-    (root / "damaged-config" / runs.CONFIG).write_text("{ not json")
-    folder = root.parent / "stripes"  # a labelled folder: two classes, no test split
+    (root / "damaged-config" / folder.CONFIG).write_text("{ not json")
+    images = root.parent / "stripes"  # a labelled folder: two classes, no test split
     rng = np.random.default_rng(0)
     stripes = np.where(np.arange(16) % 4 < 2, 230.0, 20.0)  # (16,) two bright, two dark rows
     for name, pattern in (("across", stripes[:, None]), ("down", stripes[None, :])):
-        (folder / name).mkdir(parents=True)
+        (images / name).mkdir(parents=True)
         for i in range(10):
             noisy = np.broadcast_to(pattern, (16, 16))[..., None] + rng.normal(0, 20, size=(16, 16, 3))
-            Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(folder / name / f"{i}.png")
-    stripes = TrainConfig(dataset="folder", path=str(folder), size=16, batch_size=8, max_steps=5)
+            Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(images / name / f"{i}.png")
+    stripes = TrainConfig(dataset="folder", path=str(images), size=16, batch_size=8, max_steps=5)
     make_run(root, "stripes", stripes, stripes.model_config(3, 16))
     photos = TrainConfig(dataset="photos", size=32, batch_size=8, max_steps=5)
     make_run(root, "photos", photos, photos.model_config(3, 32))
@@ -61,7 +64,7 @@ def open_page(monkeypatch, root: Path, run: str | None = "tiny") -> AppTest:
     monkeypatch.setenv("SIMCLR_RUNS", str(root))
     at = AppTest.from_file(str(APP), default_timeout=180).run()
     at.session_state["emb_count"] = COUNT  # a fresh page would start with 2,000
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     if run is not None:
         at.selectbox(key="emb_run").set_value(run).run()
     assert not at.exception, at.exception
@@ -113,22 +116,21 @@ def test_stored_umap_maps_show_while_umap_is_still_compiling(monkeypatch, tmp_pa
     until numba has compiled UMAP: reading them fits nothing."""
     import threading
 
-    from simclr import stored_maps
     from ui import umap_warmup
 
     monkeypatch.setattr(umap_warmup, "start_umap_warmup", threading.Event)  # a warm-up that never finishes
     mnist = TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32)
     make_run(tmp_path, "stored", mnist, ModelConfig(in_channels=1, image_size=28))
-    best = tmp_path / "stored" / runs.BEST
+    best = tmp_path / "stored" / folder.BEST
     before, after = np.random.default_rng(0).normal(size=(2, COUNT, 2)).astype(np.float32)
-    stored_maps.save(best, stored_maps.umap_key(best, COUNT, "h"), before, after)
+    stored.save(best, stored.umap_key(best, COUNT, "h"), before, after)
     at = open_page(monkeypatch, tmp_path, "stored")
     shown = maps(at)
     assert all("UMAP of h" in figure["layout"]["title"]["text"] for figure in shown)
     assert not any("UMAP is being compiled" in info.value for info in at.info)
-    for figure, stored in zip(shown, (before, after)):
+    for figure, kept in zip(shown, (before, after)):
         x = {row: value for trace in figure["data"] for row, value in zip(trace["customdata"], values(trace["x"]))}
-        assert np.allclose([x[row] for row in range(COUNT)], stored[:, 0], atol=1e-5)
+        assert np.allclose([x[row] for row in range(COUNT)], kept[:, 0], atol=1e-5)
     at.segmented_control(key="emb_space").set_value("z").run()  # z's maps are not stored: PCA until compiled
     assert all("PCA of z" in figure["layout"]["title"]["text"] for figure in maps(at))
     assert any("UMAP is being compiled" in info.value for info in at.info)
@@ -226,9 +228,8 @@ def values(array) -> np.ndarray:
 
 
 def test_the_demo_runs_replay_has_a_frame_per_snapshot_with_the_curves_marked(monkeypatch, tmp_path):
-    """Replay (app_pages/embeddings_replay.py): one animation frame per shipped snapshot, the map's points in the
+    """Replay (app_pages/embeddings/replay.py): one animation frame per shipped snapshot, the map's points in the
     sample's order, and the loss and kNN markers at each frame's step, read from the run's own files."""
-    from simclr import snapshots
     from ui.umap_warmup import start_umap_warmup
 
     at = open_page(monkeypatch, tmp_path, run=None)
@@ -236,16 +237,16 @@ def test_the_demo_runs_replay_has_a_frame_per_snapshot_with_the_curves_marked(mo
     at.run()
     (replay,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "emb_replay" in c.proto.id]
     demo = Path(__file__).resolve().parent.parent / "assets" / "demo-run"
-    steps = snapshots.steps(demo)
+    steps = snapshot_files.steps(demo)
     assert [frame["name"] for frame in replay["frames"]] == [str(step) for step in steps]
     assert [s["label"] for s in replay["layout"]["sliders"][0]["steps"]] == [str(step) for step in steps]
     last = replay["frames"][-1]["data"]
     xy = np.load(demo / "snapshots" / f"map-{steps[-1]:06d}.npy")
-    labels = np.asarray(snapshots.read_sample(demo)["labels"])
+    labels = np.asarray(snapshot_files.read_sample(demo)["labels"])
     zero = np.flatnonzero(labels == 0)
     np.testing.assert_allclose(np.c_[values(last[0]["x"]), values(last[0]["y"])], xy[zero], rtol=1e-5)
     knn_marker = last[-1]
-    assert knn_marker["x"] == [steps[-1]] and knn_marker["y"] == [pytest.approx(runs.read_json(demo / runs.SUMMARY)["knn_after"])]
+    assert knn_marker["x"] == [steps[-1]] and knn_marker["y"] == [pytest.approx(folder.read_json(demo / folder.SUMMARY)["knn_after"])]
     titles = {annotation["text"] for annotation in replay["layout"]["annotations"]}
     assert {"map: 1,000 test images", "kNN accuracy of h (validation)"} <= titles  # each figure names its split
 
@@ -273,22 +274,21 @@ def test_the_neighbour_example_starts_where_training_changed_the_neighbours(monk
 def test_the_stored_report_is_read_on_the_next_open_and_recomputed_for_a_new_checkpoint(monkeypatch, tmp_path):
     import streamlit as st
 
-    from simclr import compare
 
     make_run(tmp_path, "kept", TrainConfig(dataset="mnist-5k", max_steps=5, batch_size=32, eval_images=300),
              ModelConfig(in_channels=1, image_size=28))
-    stored = tmp_path / "kept" / "eval-best.json"
+    kept_file = tmp_path / "kept" / "eval-best.json"
     first = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
-    written = stored.stat().st_mtime_ns
+    written = kept_file.stat().st_mtime_ns
     st.cache_data.clear()  # as after a server restart: only the file remains
-    real_score = compare.score
-    monkeypatch.setattr(compare, "score", lambda *args: pytest.fail("the stored report was recomputed"))
+    real_score = report.report_rows
+    monkeypatch.setattr(report, "report_rows", lambda *args: pytest.fail("the kept_file report was recomputed"))
     second = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
-    assert second.equals(first) and stored.stat().st_mtime_ns == written
-    monkeypatch.setattr(compare, "score", real_score)
-    save_checkpoint(tmp_path / "kept" / runs.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=9),
+    assert second.equals(first) and kept_file.stat().st_mtime_ns == written
+    monkeypatch.setattr(report, "report_rows", real_score)
+    save_checkpoint(tmp_path / "kept" / folder.BEST, build_model(ModelConfig(in_channels=1, image_size=28), seed=9),
                     {"step": 7})  # the run wrote a new best.pt
     third = open_page(monkeypatch, tmp_path, "kept").dataframe[0].value
     assert third["kNN k=20 (test, 300 queries, 300 memory images)"][3] != first[
         "kNN k=20 (test, 300 queries, 300 memory images)"][3]  # trained h
-    assert stored.stat().st_mtime_ns != written
+    assert kept_file.stat().st_mtime_ns != written

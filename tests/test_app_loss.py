@@ -14,7 +14,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def open_page(dataset: str = "mnist-5k") -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=120).run()
     at.selectbox(key="dataset").set_value(dataset).run()
-    at.switch_page("app_pages/loss.py").run()
+    at.switch_page("app_pages/loss/page.py").run()
     assert not at.exception, at.exception
     return at
 

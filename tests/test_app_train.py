@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simclr import runs
-from simclr.train_config import TrainConfig
+from simclr.runs import folder, process
+from simclr.runs.config import TrainConfig
 from ui.live_map import live_map_title
 from ui.plain import plain
 
@@ -22,7 +22,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def page(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("SIMCLR_RUNS", str(tmp_path / "runs"))
     at = AppTest.from_file(str(APP), default_timeout=120).run()
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train/page.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -53,8 +53,8 @@ def test_start_watch_and_stop_a_run(page, tmp_path):
     page.button(key="train_stop").click().run()
     wait_for(page, lambda at: "stopped" in status_line(at))
     run_dir = tmp_path / "runs" / "tiny"
-    assert runs.run_info(run_dir).status == "stopped"
-    assert (run_dir / runs.LAST).is_file() and runs.read_metrics(run_dir)
+    assert folder.run_info(run_dir).status == "stopped"
+    assert (run_dir / folder.LAST).is_file() and folder.read_metrics(run_dir)
     assert page.dataframe, "the runs table lists it"
 
 
@@ -85,8 +85,8 @@ def test_a_run_shorter_than_the_knn_interval_shows_its_final_knn_with_sensible_a
     the chart starts at step 0 (random init) with accuracy axes 0..1 and the raw-pixel and random-init levels."""
     run_dir = tmp_path / "runs" / "short"
     assert cli_run(run_dir, "--max-steps", "30").wait(180) == 0
-    summary = runs.read_json(run_dir / runs.SUMMARY)
-    assert not any("knn" in row for row in runs.read_metrics(run_dir)), "no periodic check fell inside the run"
+    summary = folder.read_json(run_dir / folder.SUMMARY)
+    assert not any("knn" in row for row in folder.read_metrics(run_dir)), "no periodic check fell inside the run"
     page.run()
     assert page.metric[2].label == f"kNN ({summary['validation_split']})"
     assert page.metric[2].value == f"{summary['knn_after']:.1%}"
@@ -107,10 +107,10 @@ def test_a_run_in_its_final_report_says_so_instead_of_0_s_left(page, tmp_path):
     """Training is over, the report on the test split takes its time: the page shows the phase summary.json names."""
     run_dir = tmp_path / "runs" / "reporting"
     run_dir.mkdir(parents=True)
-    runs.write_json(run_dir / runs.CONFIG, TrainConfig(seconds=60.0).to_dict())
+    folder.write_json(run_dir / folder.CONFIG, TrainConfig(seconds=60.0).to_dict())
     phase = "final report: kNN and linear probe, row 2 of 5 (random init, h)"
-    runs.write_json(run_dir / runs.SUMMARY, {  # this test's process stands for the training process
-        "status": "running", "pid": os.getpid(), "process": runs.process_identity(os.getpid()), "seconds": 60.2,
+    folder.write_json(run_dir / folder.SUMMARY, {  # this test's process stands for the training process
+        "status": "running", "pid": os.getpid(), "process": process.process_identity(os.getpid()), "seconds": 60.2,
         "steps": 900, "phase": phase})
     page.run()
     assert "training" in status_line(page)

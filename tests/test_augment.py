@@ -6,8 +6,7 @@ import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
 
-from simclr.augment import (PRESETS, AugmentConfig, ViewParams, apply_params, augment, blur_kernel_size,
-                            draw_params, output_size, skipped_ops, two_views)
+from simclr.augment.views import PRESETS, AugmentConfig, ViewParams, apply_params, augment, blur_kernel_size, draw_params, output_size, skipped_ops, two_views
 
 NONE = PRESETS["none"]
 PAPER = PRESETS["paper-imagenet"]

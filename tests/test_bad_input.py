@@ -21,10 +21,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from simclr.data import user_images as image_sets
 from simclr.data import DataError, load_dataset, load_uploads
+from simclr.data import user_images as image_sets
+from simclr.runs.config import TrainConfig
 from simclr.train.cli import main
-from simclr.train_config import TrainConfig
 from image_files import encode, palette_with_transparency, png_claiming, zip_lying, zipped
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,7 +305,7 @@ def test_cli_limit_in_a_real_process_prints_no_traceback(tmp_path):
 @pytest.fixture
 def train_page(sandbox) -> AppTest:
     at = page(sandbox)
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train/page.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
-from simclr import runs
-from simclr.model import load_checkpoint
+from simclr.model.checkpoint import load_checkpoint
+from simclr.runs import folder, process
 
 MINUTE = 60_000  # ms, Playwright's unit
 PAGES = ("Augmentations", "Similarity and loss", "Training", "Embeddings")
@@ -160,7 +160,7 @@ def wait_until(condition, what: str, timeout: float = 120.0, every: float = 0.5)
 
 def a_run_with_a_checkpoint(sandbox: dict[str, str]) -> Path:
     """The newest run with best.pt; trains a 30-step one from the command line if there is none yet."""
-    found = [r for r in runs.list_runs(Path(sandbox["SIMCLR_RUNS"])) if (r.path / runs.BEST).is_file()]
+    found = [r for r in folder.list_runs(Path(sandbox["SIMCLR_RUNS"])) if (r.path / folder.BEST).is_file()]
     if found:
         return found[0].path
     run_dir = Path(sandbox["SIMCLR_RUNS"]) / "cli-tiny"
@@ -296,7 +296,7 @@ def test_a_tiny_run_trains_and_its_loss_curve_grows(open_page, sandbox):
     step = page.locator("[data-testid=stMetric]", has_text="Step").locator("[data-testid=stMetricValue]")
     wait_until(lambda: "finished" in status_line(page, "tiny"), "the run to finish", timeout=90)
     assert int(step.inner_text().replace(",", "")) > 0
-    summary = runs.read_json(Path(sandbox["SIMCLR_RUNS"]) / "tiny" / runs.SUMMARY)
+    summary = folder.read_json(Path(sandbox["SIMCLR_RUNS"]) / "tiny" / folder.SUMMARY)
     assert summary["status"] == "finished" and summary["steps"] == int(step.inner_text().replace(",", ""))
     no_exception(page)
 
@@ -311,7 +311,7 @@ def test_embeddings_page_shows_two_maps(open_page, sandbox):
     maps = wait_until(lambda: len(m := embedding_maps(page)) == 2 and m, "two embedding maps", timeout=150)
     assert [m["title"].split("<br>")[0] for m in maps] == ["Before training", "After training"]
     assert all(sum(m["points"]) > 0 for m in maps)
-    _, extra = load_checkpoint(run_dir / runs.BEST)
+    _, extra = load_checkpoint(run_dir / folder.BEST)
     assert f"best.pt, step {extra['step']:,}" in maps[1]["title"], "the newest run is the one shown"
     no_exception(page)
 
@@ -323,24 +323,24 @@ def test_a_killed_run_shows_failed_its_checkpoint_loads_and_it_resumes(open_page
     with streamlit_server(sandbox) as other:
         page = open_page("train", url=other)
         start_run(page, "killed", seconds=300, batch=16, eval_every=100_000)
-        wait_until(lambda: (run_dir / runs.LAST).is_file(), "the first checkpoint (step 500)", timeout=150)
+        wait_until(lambda: (run_dir / folder.LAST).is_file(), "the first checkpoint (step 500)", timeout=150)
         page.context.close()
-    summary = runs.read_json(run_dir / runs.SUMMARY)
-    assert runs.pid_alive(summary["pid"]), "the run outlives the server that started it"
+    summary = folder.read_json(run_dir / folder.SUMMARY)
+    assert process.pid_alive(summary["pid"]), "the run outlives the server that started it"
 
     page = open_page("train")  # the first server: the restarted app sees the run on disk
     wait_until(lambda: "killed: training" in status_line(page, "killed"), "the run listed as training", 30)
     os.kill(summary["pid"], signal.SIGKILL)
     wait_until(lambda: "killed: failed" in status_line(page, "killed"), "the run shown as failed", 30)
     assert page.get_by_text("ended without finishing").first.is_visible()
-    model, extra = load_checkpoint(run_dir / runs.LAST)
+    model, extra = load_checkpoint(run_dir / folder.LAST)
     assert extra["step"] >= 500 and model.config.in_channels == 1
 
     more = page.get_by_label("Resume for (seconds)", exact=True)
     act(page, lambda: (more.fill("3"), more.press("Enter")))
     act(page, lambda: page.get_by_role("button", name="Resume", exact=True).click())
-    wait_until(lambda: runs.read_json(run_dir / runs.SUMMARY).get("status") == "finished", "the resumed run", 120)
-    resumed = runs.read_json(run_dir / runs.SUMMARY)
+    wait_until(lambda: folder.read_json(run_dir / folder.SUMMARY).get("status") == "finished", "the resumed run", 120)
+    resumed = folder.read_json(run_dir / folder.SUMMARY)
     assert resumed["steps"] > extra["step"] and resumed["pid"] != summary["pid"]
     wait_until(lambda: "killed: finished" in status_line(page, "killed"), "the page to show it finished", 30)
     no_exception(page)

@@ -8,7 +8,7 @@ import pytest
 
 from browser_support import streamlit_server
 from test_browser import COUNT_RUNS, IDLE, MINUTE, act, browser, no_exception, sandbox, server, settle, wait_until  # noqa: F401
-from app_pages import url_path
+from ui.navigation import url_path
 from ui.classroom import STEPS
 
 PROJECTOR = {"width": 1280, "height": 720}

@@ -11,7 +11,7 @@ from browser_support import ROOT, streamlit_server
 from test_browser import (  # noqa: F401 - fixtures, used by name
     MINUTE, act, browser, no_exception, open_page, plots, sandbox, start_run, status_line, wait_until,
 )
-from simclr import runs, snapshots
+from simclr.runs import folder, snapshot_files
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +51,16 @@ def test_progress_and_live_map_move_during_a_run_and_a_resumed_run_is_followed(o
     act(page, lambda: page.get_by_role("button", name="Stop").click())
     wait_until(lambda: "live: stopped" in status_line(page, "live"), "the run to stop", 90)
     run_dir = Path(sandbox["SIMCLR_RUNS"]) / "live"
-    assert len(snapshots.steps(run_dir)) >= 4
+    assert len(snapshot_files.steps(run_dir)) >= 4
     no_exception(page)
 
-    stopped = runs.read_json(run_dir / runs.SUMMARY)["steps"]
+    stopped = folder.read_json(run_dir / folder.SUMMARY)["steps"]
     more = page.get_by_label("Resume for (seconds)", exact=True)
     act(page, lambda: (more.fill("4"), more.press("Enter")))
     act(page, lambda: page.get_by_role("button", name="Resume", exact=True).click())
-    wait_until(lambda: runs.read_json(run_dir / runs.SUMMARY).get("steps", 0) > stopped
-               and runs.read_json(run_dir / runs.SUMMARY).get("status") == "finished", "the resumed run to end", 150)
-    final = runs.read_json(run_dir / runs.SUMMARY)["steps"]
+    wait_until(lambda: folder.read_json(run_dir / folder.SUMMARY).get("steps", 0) > stopped
+               and folder.read_json(run_dir / folder.SUMMARY).get("status") == "finished", "the resumed run to end", 150)
+    final = folder.read_json(run_dir / folder.SUMMARY)["steps"]
     wait_until(lambda: step_shown(page) == final and "live: finished" in status_line(page, "live"),
                "the page to follow the resumed run to its end without a reload", 30)
     no_exception(page)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simclr import runs
+from simclr.runs import folder, process
 from simclr.train.cli import main
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -49,11 +49,11 @@ def damaged(tiny_run: Path, root: Path, name: str) -> Path:
     run_dir = root / name
     shutil.copytree(tiny_run, run_dir)
     if where == "metrics":
-        rows = [json.loads(line) for line in (run_dir / runs.METRICS).read_text().splitlines()]
+        rows = [json.loads(line) for line in (run_dir / folder.METRICS).read_text().splitlines()]
         text = "".join(json.dumps(row | {key: value if value is not None else {"a": 1}}) + "\n" for row in rows)
-        (run_dir / runs.METRICS).write_text(text)
+        (run_dir / folder.METRICS).write_text(text)
     else:
-        path = run_dir / (runs.SUMMARY if where == "summary" else runs.CONFIG)
+        path = run_dir / (folder.SUMMARY if where == "summary" else folder.CONFIG)
         path.write_text(json.dumps(json.loads(path.read_text()) | {key: value}))
     return run_dir
 
@@ -78,7 +78,7 @@ def test_training_page_renders_every_damaged_run_and_names_the_damage(tiny_run, 
     at, root = app
     for name in DAMAGE:
         damaged(tiny_run, root, name)
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train/page.py").run()
     assert not at.exception, at.exception
     for name, (_, _, _, words) in DAMAGE.items():
         at.session_state["train_watch"] = name
@@ -95,12 +95,12 @@ def test_embeddings_and_similarity_refuse_a_damaged_config_and_list_the_rest(tin
     for name in ("pid-text", "pid-list", "pid-huge", "augment-text"):
         damaged(tiny_run, root, name)
     outside = shutil.copytree(tiny_run, root / "outside")  # a folder run whose images lie outside the data root
-    config = json.loads((outside / runs.CONFIG).read_text())
+    config = json.loads((outside / folder.CONFIG).read_text())
     (tmp_path / "elsewhere").mkdir()
-    (outside / runs.CONFIG).write_text(json.dumps(config | {"dataset": "folder", "path": str(tmp_path / "elsewhere")}))
-    at.switch_page("app_pages/loss.py").run()
+    (outside / folder.CONFIG).write_text(json.dumps(config | {"dataset": "folder", "path": str(tmp_path / "elsewhere")}))
+    at.switch_page("app_pages/loss/page.py").run()
     assert not at.exception, at.exception
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     assert not at.exception, at.exception
     at.selectbox(key="emb_run").set_value("augment-text").run()
     assert not at.exception, at.exception
@@ -117,18 +117,18 @@ def test_a_stale_running_summary_with_a_live_unrelated_pid_is_failed_and_deletab
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
         run_dir = shutil.copytree(tiny_run, root / "stale")
-        summary = json.loads((run_dir / runs.SUMMARY).read_text())  # as after a reboot: the pid is someone else's
-        (run_dir / runs.SUMMARY).write_text(json.dumps(summary | {"status": "running", "pid": stranger.pid}))
-        if runs.process_identity(stranger.pid) is None:
+        summary = json.loads((run_dir / folder.SUMMARY).read_text())  # as after a reboot: the pid is someone else's
+        (run_dir / folder.SUMMARY).write_text(json.dumps(summary | {"status": "running", "pid": stranger.pid}))
+        if process.process_identity(stranger.pid) is None:
             pytest.skip("no /proc: a run is known by its pid alone here")
-        at.switch_page("app_pages/train.py").run()
+        at.switch_page("app_pages/train/page.py").run()
         at.session_state["train_watch"] = "stale"
         at.run()
         assert not at.exception, at.exception
         assert "failed" in next(m.value for m in at.markdown if m.value.startswith("**stale**"))
         assert "train_stop" not in {b.key for b in at.button}, "nothing to stop"
         assert not any("is training" in w.value for w in at.warning)
-        runs.delete_run(run_dir, root)  # what the page's Delete calls
+        folder.delete_run(run_dir, root)  # what the page's Delete calls
         assert not run_dir.exists()
     finally:
         stranger.kill()
@@ -138,10 +138,10 @@ def test_a_stale_running_summary_with_a_live_unrelated_pid_is_failed_and_deletab
 def test_resuming_a_damaged_checkpoint_on_the_page_says_why(tiny_run, app):
     at, root = app
     run_dir = shutil.copytree(tiny_run, root / "broken")
-    summary = json.loads((run_dir / runs.SUMMARY).read_text())
-    (run_dir / runs.SUMMARY).write_text(json.dumps(summary | {"status": "stopped"}))
-    (run_dir / runs.LAST).write_bytes((run_dir / runs.LAST).read_bytes()[:200])  # cut short by a full disk
-    at.switch_page("app_pages/train.py").run()
+    summary = json.loads((run_dir / folder.SUMMARY).read_text())
+    (run_dir / folder.SUMMARY).write_text(json.dumps(summary | {"status": "stopped"}))
+    (run_dir / folder.LAST).write_bytes((run_dir / folder.LAST).read_bytes()[:200])  # cut short by a full disk
+    at.switch_page("app_pages/train/page.py").run()
     at.session_state["train_watch"] = "broken"
     at.run()
     at.button(key="train_resume").click().run()
@@ -157,7 +157,7 @@ def test_resuming_a_damaged_checkpoint_on_the_page_says_why(tiny_run, app):
 
 def test_odd_names_and_links_end_in_a_message(app):
     at, root = app
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train/page.py").run()
     at.text_input(key="train_name").input("bad\0name").run()
     at.button(key="train_start").click().run()
     assert not at.exception, at.exception

@@ -3,11 +3,14 @@
 import json
 from pathlib import Path
 
-from simclr import compare, runs
 from simclr.data import load_dataset
-from simclr.evaluate import embed, knn_accuracy
-from simclr.model import build_model, load_checkpoint
-from simclr.train_config import TrainConfig
+from simclr.evaluate import report
+from simclr.evaluate.embed import embed
+from simclr.evaluate.knn import knn_accuracy
+from simclr.model.checkpoint import load_checkpoint
+from simclr.model.networks import build_model
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo-run"
 
@@ -31,11 +34,11 @@ def test_demo_run_is_small_enough_to_ship():
 
 
 def test_shipped_report_belongs_to_the_shipped_checkpoint():
-    """The Embeddings page reads it instead of computing; after a retrain: python -m simclr.compare assets/demo-run --transfer"""
-    config = TrainConfig.from_dict(runs.read_json(DEMO / runs.CONFIG))
-    report = compare.stored(DEMO / runs.BEST, compare.checkpoint_key(DEMO / runs.BEST, config))
-    assert report is not None, "eval-best.json is stale: python -m simclr.compare assets/demo-run --transfer"
-    assert report.transfer and report.split == "test"
-    assert all(0.5 < row[compare.WIDE_KNN] <= 1 for row in report.rows)  # lightly's k = 200 beside DINO's k = 20
-    summary = runs.read_json(DEMO / runs.SUMMARY)
-    assert summary["knn_after_test"] == report.figure("trained", "h")
+    """The Embeddings page reads it instead of computing; after a retrain: python -m simclr.evaluate assets/demo-run --transfer"""
+    config = TrainConfig.from_dict(folder.read_json(DEMO / folder.CONFIG))
+    kept = report.stored_report(DEMO / folder.BEST, report.report_key(DEMO / folder.BEST, config))
+    assert kept is not None, "eval-best.json is stale: python -m simclr.evaluate assets/demo-run --transfer"
+    assert kept.transfer and kept.split == "test"
+    assert all(0.5 < row[report.WIDE_KNN] <= 1 for row in kept.rows)  # lightly's k = 200 beside DINO's k = 20
+    summary = folder.read_json(DEMO / folder.SUMMARY)
+    assert summary["knn_after_test"] == kept.figure("trained", "h")

@@ -12,8 +12,9 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
 
-from simclr import distributed, runs
 from simclr.loss import nt_xent
+from simclr.runs import folder
+from simclr.train import distributed
 
 ROOT = Path(__file__).resolve().parent.parent
 N, D_IN, D = 8, 6, 5  # global batch, input and projection sizes
@@ -83,6 +84,6 @@ def test_torchrun_cli_writes_one_run_folder(tmp_path):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("git: ") == 1  # only rank 0 speaks
-    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    summary = json.loads((run_dir / folder.SUMMARY).read_text())
     assert summary["status"] == "finished" and summary["processes"] == WORLD and summary["steps"] == 2
-    assert [row["step"] for row in runs.read_metrics(run_dir)] == [1, 2]
+    assert [row["step"] for row in folder.read_metrics(run_dir)] == [1, 2]

@@ -8,20 +8,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from torch import nn
 
-from simclr.evaluate import (
-    TRANSFER_METHODS,
-    ProbeConfig,
-    TransferConfig,
-    as_input,
-    embed,
-    few_label_transfer,
-    knn_accuracy,
-    knn_predict,
-    knn_predictions,
-    linear_probe,
-    nearest_neighbours,
-)
-from simclr.model import ModelConfig, build_model
+from simclr.evaluate.embed import as_input, embed
+from simclr.evaluate.knn import knn_accuracy, knn_predict, knn_predictions, nearest_neighbours
+from simclr.evaluate.linear_probe import ProbeConfig, linear_probe
+from simclr.evaluate.transfer import TRANSFER_METHODS, TransferConfig, few_label_transfer
+from simclr.model.networks import ModelConfig, build_model
 
 
 def blobs(n_train: int, n_test: int, dim: int, classes: int, spread: float, seed: int) -> tuple[torch.Tensor, ...]:

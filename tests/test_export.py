@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from simclr.export import SPRITE_MAX_SIDE, encoder_weights, projector_files, projector_zip, sprite
-from simclr.model import ModelConfig, build_model
+from simclr.maps.projector import SPRITE_MAX_SIDE, encoder_weights, projector_files, projector_zip, sprite
+from simclr.model.networks import ModelConfig, build_model
 
 
 def images(n: int, channels: int, side: int) -> torch.Tensor:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simclr import compare, runs
+from simclr.evaluate import report
+from simclr.runs import folder
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -24,7 +25,7 @@ TEST_ROWS = {"kNN raw pixels": ("raw pixels", "pixels"), "kNN random init": ("ra
 def training_page(monkeypatch, root: Path) -> AppTest:
     monkeypatch.setenv("SIMCLR_RUNS", str(root))
     at = AppTest.from_file(str(APP), default_timeout=180).run()
-    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/train/page.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -34,7 +35,7 @@ def embeddings_page(monkeypatch, root: Path, run: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=180).run()
     at.session_state["emb_count"] = 200  # the maps' size; the table does not depend on it
     at.session_state["emb_method"] = "PCA"
-    at.switch_page("app_pages/embeddings.py").run()
+    at.switch_page("app_pages/embeddings/page.py").run()
     at.selectbox(key="emb_run").set_value(run).run()
     assert not at.exception, at.exception
     return at
@@ -55,7 +56,7 @@ def embeddings_figures(at: AppTest) -> tuple[str, dict[str, float]]:
 
 
 def check_agreement(monkeypatch, root: Path, run: str, cli: dict[str, float], tolerance: float) -> None:
-    summary = runs.read_json(root / run / runs.SUMMARY)
+    summary = folder.read_json(root / run / folder.SUMMARY)
     training = training_page(monkeypatch, root)
     row = runs_table_row(training, run)
     split, shown = embeddings_figures(embeddings_page(monkeypatch, root, run))
@@ -73,8 +74,8 @@ def check_agreement(monkeypatch, root: Path, run: str, cli: dict[str, float], to
 
 
 def test_the_shipped_demo_run_shows_the_same_figures_everywhere(monkeypatch):
-    summary = runs.read_json(ASSETS / "demo-run" / runs.SUMMARY)
-    cli = compare.labelled_figures(summary)  # what `python -m simclr.train` printed at the end of the run
+    summary = folder.read_json(ASSETS / "demo-run" / folder.SUMMARY)
+    cli = report.labelled_figures(summary)  # what `python -m simclr.train` printed at the end of the run
     assert set(cli) >= {"kNN trained, best.pt (test)", "kNN raw pixels (validation)"}
     check_agreement(monkeypatch, ASSETS, "demo-run", cli, tolerance=1e-12)
 

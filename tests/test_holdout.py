@@ -7,8 +7,8 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from simclr.data import load_dataset
 from simclr.data.dataset import Dataset
-from simclr.holdout import test_split as carve_test
-from simclr.holdout import validation_split
+from simclr.evaluate.splits import test_split as carve_test
+from simclr.evaluate.splits import validation_split
 
 
 def fingerprints(dataset: Dataset) -> set[bytes]:

@@ -5,10 +5,12 @@ import time
 
 import pytest
 
-from simclr import runs
-from simclr.launch import LOG, REQUEST, busy_runs, start_run
-from simclr.train.cli import build_parser, config_from_args
-from simclr.train_config import ConfigError, TrainConfig
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig
+from simclr.train.checks import ConfigError
+from simclr.train.cli import config_from_args
+from simclr.train.flags import build_parser
+from simclr.train.launch import LOG, REQUEST, busy_runs, start_run
 
 
 def parsed(argv: list[str]) -> tuple[TrainConfig, str, bool]:
@@ -55,13 +57,13 @@ def test_a_launched_run_stops_when_asked_and_is_reaped(tmp_path):
     process = start_run(config, run_dir)
     assert busy_runs(tmp_path) == ["bg"]  # busy from the moment it starts, before it writes summary.json
     deadline = time.monotonic() + 300
-    while not runs.read_metrics(run_dir) and process.poll() is None and time.monotonic() < deadline:
+    while not folder.read_metrics(run_dir) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert runs.is_running(run_dir), (run_dir / LOG).read_text()
-    runs.request_stop(run_dir)
+    assert folder.is_running(run_dir), (run_dir / LOG).read_text()
+    folder.request_stop(run_dir)
     process.wait(timeout=120)
     time.sleep(0.2)  # the reaper thread has collected it
-    assert not runs.is_running(run_dir) and busy_runs(tmp_path) == []
-    info = runs.run_info(run_dir)
-    assert info.status == "stopped" and (run_dir / runs.LAST).exists()
+    assert not folder.is_running(run_dir) and busy_runs(tmp_path) == []
+    info = folder.run_info(run_dir)
+    assert info.status == "stopped" and (run_dir / folder.LAST).exists()
     assert "stopped" in (run_dir / LOG).read_text()

@@ -4,8 +4,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from simclr.model import ENCODERS, ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
-from simclr.train_config import TrainConfig
+from simclr.model.checkpoint import load_checkpoint, save_checkpoint
+from simclr.model.networks import ENCODERS, ModelConfig, ModelError, build_model
+from simclr.runs.config import TrainConfig
 
 INPUTS = [(1, 28), (3, 32), (3, 96)]  # (channels, side): MNIST, CIFAR-10, STL-10
 

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from simclr.neighbourhoods import most_changed
+from simclr.evaluate.neighbours import most_changed
 
 
 def reference(before, after, groups, k):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from simclr.optim import LARS, RESUME_FLOOR, Schedule, build_optimizer, default_lr, learning_rate
+from simclr.runs.config import default_lr
+from simclr.train.optim import LARS, RESUME_FLOOR, Schedule, build_optimizer, learning_rate
 
 
 @pytest.mark.parametrize("progress, expected", [
@@ -47,7 +48,7 @@ def test_default_lr_follows_the_paper_scaling():
 
 
 def lars_pytorch_convention(w, grads, lrs, momentum, eta, wd, adapt):
-    """LARS as simclr.optim documents it, in numpy: the trust ratio scales the gradient (You et al. 2017),
+    """LARS as simclr.train.optim documents it, in numpy: the trust ratio scales the gradient (You et al. 2017),
     the learning rate multiplies the momentum buffer when stepping (torch.optim.SGD's convention)."""
     w, v = w.copy(), np.zeros_like(w)
     for g, lr in zip(grads, lrs):

@@ -5,12 +5,12 @@ import time
 import numpy as np
 import torch
 
-from simclr import runs
 from simclr.data.dataset import Dataset
-from simclr.loop import train
-from simclr.model import ModelConfig
-from simclr.probe import KnnProbe, Pace, contrastive_accuracy
-from simclr.train_config import TrainConfig
+from simclr.model.networks import ModelConfig
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig
+from simclr.train.loop import train
+from simclr.train.monitor import KnnProbe, Pace, contrastive_accuracy
 
 
 def top1_reference(z1: np.ndarray, z2: np.ndarray) -> float:
@@ -105,9 +105,9 @@ def test_a_slow_check_is_delayed_and_the_validation_cap_is_written_beside_the_fi
     checked = {}
     for name, overhead in (("paced", 0.05), ("every-step", None)):
         list(train(TrainConfig(**base, eval_overhead=overhead), tmp_path / name))
-        checked[name] = [row["step"] for row in runs.read_metrics(tmp_path / name) if "knn" in row]
+        checked[name] = [row["step"] for row in folder.read_metrics(tmp_path / name) if "knn" in row]
     assert checked == {"paced": [1], "every-step": list(range(1, 13))}
-    summary = runs.read_json(tmp_path / "paced" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "paced" / folder.SUMMARY)
     assert summary["knn_after"] == 0.5 and summary["best_step"] == 1  # best.pt is still chosen at checks only
     assert summary["validation_split"] == "validation, 100 queries, 100 memory images"  # of mnist-5k's 400 / 3,600
 

@@ -7,7 +7,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from simclr.project import UMAP_MIN_POINTS, align, cosine_knn, kmeans_labels, pca_2d, umap_2d
+from simclr.maps.reduce import UMAP_MIN_POINTS, align, cosine_knn, kmeans_labels, pca_2d, umap_2d
 
 
 def direction_clusters(n: int, dim: int, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,12 +5,13 @@ from dataclasses import replace
 import pytest
 from torch import nn
 
-from simclr.augment import PRESETS
+from simclr.augment.views import PRESETS
 from simclr.data import DATASETS
-from simclr.model import SimCLRModel
-from simclr.optim import Schedule
-from simclr.recipes import RECIPES
-from simclr.train_config import TrainConfig, validate
+from simclr.model.networks import SimCLRModel
+from simclr.runs.config import TrainConfig
+from simclr.train.checks import validate
+from simclr.train.optim import Schedule
+from simclr.train.recipes import RECIPES
 
 
 @pytest.mark.parametrize("dataset", list(DATASETS))

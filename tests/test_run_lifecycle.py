@@ -2,9 +2,9 @@
 import threading
 import time
 
-from simclr import runs
-from simclr.loop import train
-from simclr.train_config import TrainConfig
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig
+from simclr.train.loop import train
 
 
 def test_a_starting_run_never_reads_as_failed(tmp_path):
@@ -13,8 +13,8 @@ def test_a_starting_run_never_reads_as_failed(tmp_path):
 
     def watch() -> None:  # what the Training page's live view reads, as often as it could
         while not done.is_set():
-            if (run_dir / runs.CONFIG).is_file():
-                seen.append(runs.run_info(run_dir).status)
+            if (run_dir / folder.CONFIG).is_file():
+                seen.append(folder.run_info(run_dir).status)
             time.sleep(0.005)
 
     watcher = threading.Thread(target=watch, daemon=True)

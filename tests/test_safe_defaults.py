@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from simclr import data
 from simclr.data.decode import MAX_DECODE_BYTES, MAX_PIXELS, ImageError, decode_image
-from simclr.model import ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
+from simclr.model.checkpoint import load_checkpoint, save_checkpoint
+from simclr.model.networks import ModelConfig, ModelError, build_model
 from ui.sidebar import folder_inside_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +101,7 @@ def test_a_checkpoint_with_a_malicious_reduce_is_refused_without_running_it(tmp_
 
 def calls(folder: str, attribute: str):
     """(file, call node) for every call in ROOT/folder whose function is named `attribute` (x.attribute(...))."""
-    for path in sorted((ROOT / folder).glob("*.py")):
+    for path in sorted((ROOT / folder).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call):
                 func = node.func
@@ -146,12 +147,12 @@ REVIEWED_HTML = {
 }
 
 
-PAGES = re.findall(r"app_pages/\w+\.py", (ROOT / "app_pages" / "__init__.py").read_text())  # the page files app.py navigates to
+PAGES = re.findall(r"app_pages/[\w/]+\.py", (ROOT / "ui" / "navigation.py").read_text())  # the page files app.py navigates to
 
 
 def scanned_files() -> list[Path]:
     """Every Python file that can put something on a page: app.py, the pages and their widgets, ui/."""
-    files = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    files = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
     names = {str(path.relative_to(ROOT)) for path in files}
     assert len(PAGES) >= 5 and set(PAGES) <= names, (PAGES, names)
     assert len(files) >= 15, f"only {len(files)} files to scan: has the app moved?"

@@ -12,17 +12,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from simclr import runs
-from simclr.model import ModelConfig, ModelError, build_model, load_checkpoint, save_checkpoint
-from simclr.loop import train
-from simclr.optim import build_optimizer
-from simclr.train_config import ConfigError, TrainConfig, resume_config, validate
+from simclr.model.checkpoint import load_checkpoint, save_checkpoint
+from simclr.model.networks import ModelConfig, ModelError, build_model
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig
+from simclr.train.checks import ConfigError, resume_config, validate
 from simclr.train.cli import config_from_args, main
+from simclr.train.loop import train
+from simclr.train.optim import build_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--batch-size", "32", "--eval-images", "200", "--eval-every", "2", "--log-every", "1",
         "--checkpoint-every", "2", "--threads", "1"]  # a few cheap steps with every kind of event in them
-FILES = {runs.CONFIG, runs.METRICS, runs.SUMMARY, runs.LAST, runs.BEST}
+FILES = {folder.CONFIG, folder.METRICS, folder.SUMMARY, folder.LAST, folder.BEST}
 
 
 def cli(*args) -> list[str]:
@@ -42,7 +44,7 @@ def wait_for(condition, what: str, timeout: float = 120.0) -> None:
 
 
 def steps_logged(run_dir: Path) -> list[int]:
-    return [row["step"] for row in runs.read_metrics(run_dir)]
+    return [row["step"] for row in folder.read_metrics(run_dir)]
 
 
 def tiny_config(**changes) -> TrainConfig:
@@ -56,27 +58,27 @@ def test_cli_writes_a_run_folder_and_resume_continues_it(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "git: " in first.stdout and "batch_size: 32" in first.stdout and "temperature: 0.5" in first.stdout
     assert FILES <= {p.name for p in run_dir.iterdir()}
-    config = json.loads((run_dir / runs.CONFIG).read_text())
+    config = json.loads((run_dir / folder.CONFIG).read_text())
     assert config["batch_size"] == 32 and config["augment"]["crop_scale"] == [0.2, 1.0]
-    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    summary = json.loads((run_dir / folder.SUMMARY).read_text())
     assert summary["status"] == "finished" and summary["steps"] == 3 and summary["pid"] > 0
     assert summary["views_per_second"] > 0 and math.isfinite(summary["final_loss"]) and summary["device"]
     for key in ("knn_pixels", "knn_before", "knn_after"):
         assert 0.1 < summary[key] <= 1.0  # ten digit classes: far above chance for all three
     assert steps_logged(run_dir) == [1, 2, 3]
-    assert all(math.isfinite(row["loss"]) and "lr" in row for row in runs.read_metrics(run_dir))
-    assert "knn" in runs.read_metrics(run_dir)[1]  # eval_every 2
-    payload = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)
+    assert all(math.isfinite(row["loss"]) and "lr" in row for row in folder.read_metrics(run_dir))
+    assert "knn" in folder.read_metrics(run_dir)[1]  # eval_every 2
+    payload = torch.load(run_dir / folder.LAST, map_location="cpu", weights_only=True)
     assert payload["extra"]["step"] == 3 and payload["extra"]["optimizer"]["state"]
-    load_checkpoint(run_dir / runs.BEST, expect=ModelConfig("small-cnn", 1, 28))
+    load_checkpoint(run_dir / folder.BEST, expect=ModelConfig("small-cnn", 1, 28))
 
     second = run_cli("--resume", run_dir, "--max-steps", 2)
     assert second.returncode == 0, second.stderr
-    resumed = json.loads((run_dir / runs.SUMMARY).read_text())
+    resumed = json.loads((run_dir / folder.SUMMARY).read_text())
     assert resumed["status"] == "finished" and resumed["steps"] == 5
     assert resumed["knn_before"] == summary["knn_before"]
     assert steps_logged(run_dir) == [1, 2, 3, 4, 5]
-    extra = torch.load(run_dir / runs.LAST, map_location="cpu", weights_only=True)["extra"]
+    extra = torch.load(run_dir / folder.LAST, map_location="cpu", weights_only=True)["extra"]
     assert extra["step"] == 5
     assert all(s["step"] == 5 for s in extra["optimizer"]["state"].values())  # Adam's count went on, not restarted
 
@@ -86,13 +88,13 @@ def test_a_killed_run_keeps_its_checkpoint_shows_failed_and_resumes(tmp_path):
     process = subprocess.Popen(cli("--seconds", 600, "--out", run_dir, *TINY), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: (run_dir / runs.LAST).exists() and steps_logged(run_dir)[-1:] >= [3], "a checkpoint")
+        wait_for(lambda: (run_dir / folder.LAST).exists() and steps_logged(run_dir)[-1:] >= [3], "a checkpoint")
     finally:
         process.kill()
         process.wait()
-    _, extra = load_checkpoint(run_dir / runs.LAST)
+    _, extra = load_checkpoint(run_dir / folder.LAST)
     assert extra["step"] >= 2
-    [info] = runs.list_runs(tmp_path)
+    [info] = folder.list_runs(tmp_path)
     assert info.status == "failed" and info.summary["status"] == "running" and "resume" in info.message
 
     again = run_cli("--resume", run_dir, "--max-steps", 1)
@@ -109,9 +111,9 @@ def test_sigterm_finishes_the_step_saves_and_ends_stopped(tmp_path):
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
-    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    summary = json.loads((run_dir / folder.SUMMARY).read_text())
     assert summary["status"] == "stopped"
-    assert torch.load(run_dir / runs.LAST, weights_only=True)["extra"]["step"] == summary["steps"]
+    assert torch.load(run_dir / folder.LAST, weights_only=True)["extra"]["step"] == summary["steps"]
 
 
 def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights(tmp_path):
@@ -120,10 +122,10 @@ def test_a_diverging_run_stops_with_a_message_and_keeps_finite_weights(tmp_path)
                      *TINY, "--checkpoint-every", 1)
     assert result.returncode == 1
     assert "Training diverged" in result.stderr and "Lower the learning rate" in result.stderr
-    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    summary = json.loads((run_dir / folder.SUMMARY).read_text())
     assert summary["status"] == "diverged" and "last good checkpoint" in summary["message"]
-    assert runs.list_runs(tmp_path)[0].status == "diverged"
-    model, extra = load_checkpoint(run_dir / runs.LAST)
+    assert folder.list_runs(tmp_path)[0].status == "diverged"
+    model, extra = load_checkpoint(run_dir / folder.LAST)
     assert 1 <= extra["step"] <= summary["steps"] < 50
     assert all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point())
 
@@ -161,9 +163,9 @@ def test_a_missing_device_exits_2(tmp_path, capsys):
 def test_resume_refuses_changes_that_would_not_fit_the_checkpoint(tmp_path, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    runs.write_json(run_dir / runs.CONFIG, TrainConfig().to_dict())
+    folder.write_json(run_dir / folder.CONFIG, TrainConfig().to_dict())
     done = {"step": 10, "epoch": 0.5, "seconds": 30.0}
-    save_checkpoint(run_dir / runs.LAST, build_model(ModelConfig(), seed=0), done)
+    save_checkpoint(run_dir / folder.LAST, build_model(ModelConfig(), seed=0), done)
     with pytest.raises(SystemExit):
         main(["--resume", str(run_dir), "--lr", "0.1"])
     assert "only seconds, epochs, max_steps" in capsys.readouterr().err
@@ -190,10 +192,10 @@ def test_a_run_from_before_width_and_pool_resumes_with_its_old_cnn(tmp_path):
     run_dir.mkdir()
     old = TrainConfig(max_steps=2, batch_size=32, eval_every=1000, width=16, pool=1).to_dict()
     del old["width"], old["pool"]
-    runs.write_json(run_dir / runs.CONFIG, old)
+    folder.write_json(run_dir / folder.CONFIG, old)
     model = build_model(ModelConfig(width=16, pool=1), seed=0)
-    save_checkpoint(run_dir / runs.LAST, model, {"step": 1, "epoch": 0.01, "seconds": 1.0, "best": None,
-                                                 "warm_down": None, "config": old,
+    save_checkpoint(run_dir / folder.LAST, model, {"step": 1, "epoch": 0.01, "seconds": 1.0, "best": None,
+                                                   "warm_down": None, "config": old,
                                                  "optimizer": build_optimizer(model, "adam", 1e-3, 1e-6).state_dict()})
     config = resume_config(run_dir, max_steps=1)
     assert (config.width, config.pool) == (16, 1)
@@ -202,7 +204,7 @@ def test_a_run_from_before_width_and_pool_resumes_with_its_old_cnn(tmp_path):
     colour = config_from_args({"dataset": "cifar10", "max_steps": 1})[0]  # the colour-image defaults
     assert (colour.width, colour.batch_size, colour.temperature) == (32, 256, 0.1)
     rows = list(train(config, run_dir, resume=True))
-    assert rows[-1]["step"] == 2 and runs.read_json(run_dir / runs.SUMMARY)["status"] == "finished"
+    assert rows[-1]["step"] == 2 and folder.read_json(run_dir / folder.SUMMARY)["status"] == "finished"
 
 
 def test_a_run_from_before_image_size_meant_the_views_side_resumes_with_its_network(tmp_path):
@@ -211,16 +213,16 @@ def test_a_run_from_before_image_size_meant_the_views_side_resumes_with_its_netw
     run_dir = tmp_path / "old"
     run_dir.mkdir()
     old = tiny_config(max_steps=2, augment={"size": 40}).to_dict()
-    runs.write_json(run_dir / runs.CONFIG, old)
+    folder.write_json(run_dir / folder.CONFIG, old)
     model = build_model(ModelConfig(image_size=28), seed=0)
     extra = {"step": 1, "epoch": 0.5, "seconds": 1.0, "best": None, "warm_down": None, "config": old,
              "optimizer": build_optimizer(model, "adam", 1e-2, 1e-6).state_dict()}
-    save_checkpoint(run_dir / runs.LAST, model, extra)
+    save_checkpoint(run_dir / folder.LAST, model, extra)
     assert TrainConfig.from_dict(old).model_config(1, 28).image_size == 40  # a new run's network: the views' side
     rows = list(train(resume_config(run_dir, max_steps=1), run_dir, resume=True))
-    assert rows[-1]["step"] == 2 and runs.read_json(run_dir / runs.SUMMARY)["status"] == "finished"
-    assert load_checkpoint(run_dir / runs.LAST)[0].config.image_size == 28
-    save_checkpoint(run_dir / runs.LAST, build_model(ModelConfig(image_size=32), seed=0), extra | {"step": 2})
+    assert rows[-1]["step"] == 2 and folder.read_json(run_dir / folder.SUMMARY)["status"] == "finished"
+    assert load_checkpoint(run_dir / folder.LAST)[0].config.image_size == 28
+    save_checkpoint(run_dir / folder.LAST, build_model(ModelConfig(image_size=32), seed=0), extra | {"step": 2})
     with pytest.raises(ModelError, match="image_size: expected 40, found 32"):
         list(train(resume_config(run_dir, max_steps=1), run_dir, resume=True))
 
@@ -228,8 +230,8 @@ def test_a_run_from_before_image_size_meant_the_views_side_resumes_with_its_netw
 def test_a_constant_schedule_trains_at_the_peak_on_every_step(tmp_path):
     argv = ["--schedule", "constant", "--warmup", "0", "--lr", "0.003", "--max-steps", "6", "--subset", "64", *TINY]
     assert main([*argv, "--out", str(tmp_path / "flat")]) == 0
-    assert [row["lr"] for row in runs.read_metrics(tmp_path / "flat")] == [3e-3] * 6
-    assert runs.read_json(tmp_path / "flat" / runs.CONFIG)["schedule"] == "constant"
+    assert [row["lr"] for row in folder.read_metrics(tmp_path / "flat")] == [3e-3] * 6
+    assert folder.read_json(tmp_path / "flat" / folder.CONFIG)["schedule"] == "constant"
     old = TrainConfig().to_dict()
     del old["schedule"]  # config.json from before `schedule`: the cosine it trained with
     assert TrainConfig.from_dict(old).schedule == "cosine"
@@ -258,45 +260,45 @@ def test_stop_file_and_closing_the_generator_stop_with_a_checkpoint(tmp_path):
     rows = train(tiny_config(seconds=600), tmp_path / "file")
     for row in rows:
         if row["step"] == 2:
-            runs.request_stop(tmp_path / "file")
+            folder.request_stop(tmp_path / "file")
     assert row["step"] == 2
-    summary = runs.read_json(tmp_path / "file" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "file" / folder.SUMMARY)
     assert summary["status"] == "stopped" and summary["steps"] == 2
 
     rows = train(tiny_config(seconds=600), tmp_path / "closed")
     next(rows), next(rows), next(rows)
     rows.close()
-    summary = runs.read_json(tmp_path / "closed" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "closed" / folder.SUMMARY)
     assert summary["status"] == "stopped" and summary["steps"] == 3
-    assert torch.load(tmp_path / "closed" / runs.LAST, weights_only=True)["extra"]["step"] == 3
+    assert torch.load(tmp_path / "closed" / folder.LAST, weights_only=True)["extra"]["step"] == 3
 
 
 def test_after_training_summary_json_says_what_the_run_does_until_it_ends(tmp_path, monkeypatch):
     """The final validation, then each stage of the test report, for the Training page; gone once it ends."""
     monkeypatch.setenv("SIMCLR_DATA", str(tmp_path / "data"))  # no baseline rows kept from an earlier run
-    phases, write = [], runs.write_json
+    phases, write = [], folder.write_json
 
     def recording(path, obj):
-        if Path(path).name == runs.SUMMARY and obj.get("phase") and obj["phase"] not in phases:
+        if Path(path).name == folder.SUMMARY and obj.get("phase") and obj["phase"] not in phases:
             phases.append(obj["phase"])
         write(path, obj)
 
-    monkeypatch.setattr(runs, "write_json", recording)
+    monkeypatch.setattr(folder, "write_json", recording)
     list(train(tiny_config(max_steps=3), tmp_path / "run"))
     rows = [f"final report: kNN and linear probe, row {i} of 5 ({f}, {s})" for i, (f, s) in enumerate(
         [("raw pixels", "pixels"), ("random init", "h"), ("random init", "z"), ("trained", "h"), ("trained", "z")], 1)]
     embedding = [f"final report: embedding 400 images with the {name} encoder" for name in ("random init", "trained")]
     assert phases == ["final validation (kNN of h)", "final report: loading the test split", rows[0], embedding[0],
                       *rows[1:3], embedding[1], *rows[3:]]
-    summary = runs.read_json(tmp_path / "run" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "run" / folder.SUMMARY)
     assert summary["status"] == "finished" and "phase" not in summary
 
 
 def test_a_run_without_labels_keeps_the_lowest_loss_as_best(tmp_path):
     rows = list(train(tiny_config(dataset="photos", size=32, batch_size=8, max_steps=3, subset=None), tmp_path / "p"))
-    summary = runs.read_json(tmp_path / "p" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "p" / folder.SUMMARY)
     assert summary["status"] == "finished" and "knn_after" not in summary and "knn" not in rows[-1]
-    assert summary["best_metric"] == "loss" and (tmp_path / "p" / runs.BEST).exists()
+    assert summary["best_metric"] == "loss" and (tmp_path / "p" / folder.BEST).exists()
 
 
 @pytest.mark.parametrize("changes", [
@@ -305,7 +307,7 @@ def test_a_run_without_labels_keeps_the_lowest_loss_as_best(tmp_path):
 ])
 def test_the_gpu_code_paths_run_on_the_cpu(changes, tmp_path):
     rows = list(train(tiny_config(max_steps=3, **changes), tmp_path / "run"))
-    summary = runs.read_json(tmp_path / "run" / runs.SUMMARY)
+    summary = folder.read_json(tmp_path / "run" / folder.SUMMARY)
     assert len(rows) == 3 and summary["status"] == "finished" and math.isfinite(summary["final_loss"])
 
 
@@ -313,9 +315,9 @@ def test_resume_with_more_seconds_continues_the_rate_downwards(tmp_path):
     run_dir = tmp_path / "more"
     for _ in train(tiny_config(max_steps=20, warmup=0.0), run_dir):
         pass
-    before = [row["lr"] for row in runs.read_metrics(run_dir)]
+    before = [row["lr"] for row in folder.read_metrics(run_dir)]
     for _ in train(resume_config(run_dir, max_steps=20), run_dir, resume=True):
         pass
-    after = [row["lr"] for row in runs.read_metrics(run_dir)][len(before):]
+    after = [row["lr"] for row in folder.read_metrics(run_dir)][len(before):]
     assert len(after) == 20 and after[0] <= 0.1 * before[0] + 1e-12  # from the floor, not back to the peak
     assert all(a >= b for a, b in zip(after, after[1:]))

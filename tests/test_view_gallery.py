@@ -1,11 +1,11 @@
-"""simclr.view_gallery: the Augmentations page's views, checked against torchvision's per-image ops."""
+"""simclr.augment.gallery: the Augmentations page's views, checked against torchvision's per-image ops."""
 from dataclasses import replace
 
 import torch
 import torchvision.transforms.v2.functional as TF
 
-from simclr.augment import PRESETS
-from simclr.view_gallery import each_op_alone, view_gallery
+from simclr.augment.gallery import each_op_alone, view_gallery
+from simclr.augment.views import PRESETS
 
 PAPER = PRESETS["paper-imagenet"]
 

@@ -4,7 +4,7 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
-from simclr.augment import PRESETS, AugmentConfig
+from simclr.augment.views import PRESETS, AugmentConfig
 from ui.classroom import presenter
 from ui.links import CUSTOM, DEFAULT_PRESET, KEEP, apply_preset, base_preset, preset_state, same
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import page
 from ui.links import set_values
+from ui.navigation import page
 from ui.run_picker import DEMO_RUN
 
 PRESENTER_CSS = """

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from simclr.augment import PRESETS
+from simclr.augment.views import PRESETS
 from simclr.data import DATASETS
 
 KEEP = {"persist_state": "session", "bind": "query-params"}  # a widget shared across pages and kept in the link

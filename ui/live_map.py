@@ -7,10 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from simclr import live_map, progress, snapshots
 from simclr.data import DataError
-from simclr.export import encode_picture, sprite
-from simclr.train_config import run_config
+from simclr.maps import live
+from simclr.maps.projector import encode_picture, sprite
+from simclr.runs import progress, snapshot_files
+from simclr.runs.config import run_config
 from ui.hover_preview import hover_preview
 from ui.live_map_charts import live_map_figure
 from ui.run_embeddings import run_images
@@ -25,8 +26,8 @@ def _sprite(run_dir: str, config: dict, count: int) -> str | None:
     train = run_config(config)
     load = {"size": train.size, "path": Path(train.path) if train.path else None}
     try:
-        train_set = None if snapshots.read_sample(Path(run_dir)).get("split") == "test" else run_images(train)
-        sample = snapshots.held_out_sample(train.dataset, count, train.seed, train_set, **load)
+        train_set = None if snapshot_files.read_sample(Path(run_dir)).get("split") == "test" else run_images(train)
+        sample = snapshot_files.held_out_sample(train.dataset, count, train.seed, train_set, **load)
     except DataError:
         return None
     picture = sprite(sample.images, side=min(sample.images.shape[-1], HOVER_CELL))
@@ -36,7 +37,7 @@ def _sprite(run_dir: str, config: dict, count: int) -> str | None:
 
 def map_sample(run_dir: Path, config: dict) -> tuple[dict, str]:
     """sample.json of the run, and the token of its hover sprite (registered on the page when it loads)."""
-    sample = snapshots.read_sample(run_dir)
+    sample = snapshot_files.read_sample(run_dir)
     token = "live-" + hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:12]
     uri = _sprite(str(run_dir), config, sample["count"])
     if uri is not None:
@@ -55,14 +56,14 @@ def map_split(sample: dict) -> str:
 def live_map_panel(run_dir: Path, summary: dict, rows: list[dict], config: dict) -> None:
     """The newest snapshot's map with the kNN accuracy of that moment, each figure naming its split; nothing before
     the first snapshot."""
-    if not snapshots.steps(run_dir) or not snapshots.read_sample(run_dir):
+    if not snapshot_files.steps(run_dir) or not snapshot_files.read_sample(run_dir):
         st.caption("The map of held-out images appears with the run's first snapshot.")
         return
     if not start_umap_warmup().is_set():
         st.caption("The map appears once UMAP has compiled (once per server start, 15-25 s).")
         return
     sample, token = map_sample(run_dir, config)
-    maps = live_map.maps(run_dir)
+    maps = live.maps(run_dir)
     step, xy = list(maps.items())[-1]
     st.plotly_chart(live_map_figure(xy, sample.get("labels"), sample.get("classes") or [],
                                     live_map_title(sample, summary, rows, step), token),

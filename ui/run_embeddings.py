@@ -12,14 +12,15 @@ import numpy as np
 import streamlit as st
 import torch
 
-from simclr import compare, runs, stored_maps
 from simclr.data import Dataset, load_dataset
-from simclr.evaluate import embed
-from simclr.export import encode_picture, sprite
-from simclr.model import SimCLRModel
-from simclr.project import align, kmeans_labels, pca_2d
-from simclr.stored_maps import MAP_SEED, shown_ids
-from simclr.train_config import TrainConfig, run_config
+from simclr.evaluate.embed import embed
+from simclr.maps.projector import encode_picture, sprite
+from simclr.maps.reduce import align, kmeans_labels, pca_2d
+from simclr.maps.stored import MAP_SEED, has_umap_pair, shown_ids, umap_pair
+from simclr.model.encoders import encoders as run_encoders
+from simclr.model.networks import SimCLRModel
+from simclr.runs import folder
+from simclr.runs.config import TrainConfig, run_config
 from ui.run_picker import DEMO_RUN
 
 
@@ -45,7 +46,7 @@ class Checkpoint:
         return Path(self.run).resolve() != DEMO_RUN.resolve()
 
     def config(self) -> TrainConfig:
-        return run_config(runs.read_json(Path(self.run) / runs.CONFIG))
+        return run_config(folder.read_json(Path(self.run) / folder.CONFIG))
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,10 @@ def run_images(config: TrainConfig) -> Dataset:
 
 @st.cache_resource(show_spinner="Loading the checkpoint…", max_entries=4)
 def encoders(checkpoint: Checkpoint, device: str) -> tuple[SimCLRModel, SimCLRModel, dict]:
-    """simclr.compare.encoders on `device`, once per checkpoint file; callers only read the models."""
-    random, trained, extra = compare.encoders(checkpoint.path, checkpoint.config(), run_images(checkpoint.config()))
+    """simclr.model.encoders on `device`, once per checkpoint file; callers only read the models."""
+    config = checkpoint.config()
+    _, channels, side, _ = run_images(config).images.shape
+    random, trained, extra = run_encoders(checkpoint.path, config.saved_model_configs(channels, side), config.seed)
     return random.to(device), trained.to(device), extra
 
 
@@ -102,14 +105,14 @@ def embeddings(shown: Shown) -> Embeddings:
 def layouts(shown: Shown, space: str, method: str, n_neighbors: int, min_dist: float) -> tuple[np.ndarray, np.ndarray]:
     """2-D maps (N, 2) before and after training; "after" aligned onto "before" (rotation, reflection, scale).
 
-    UMAP maps are kept beside the checkpoint (simclr.stored_maps): a restart or another session reads them."""
+    UMAP maps are kept beside the checkpoint (simclr.maps.stored): a restart or another session reads them."""
     found = embeddings(shown)
     features = found.get("random", space), found.get("trained", space)
     if method == "PCA":
         before = pca_2d(features[0])
         return before, align(pca_2d(features[1]), before)
     checkpoint = shown.checkpoint
-    return stored_maps.umap_pair(checkpoint.path, features, space, n_neighbors, min_dist, keep=checkpoint.writable)
+    return umap_pair(checkpoint.path, features, space, n_neighbors, min_dist, keep=checkpoint.writable)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -117,7 +120,7 @@ def umap_stored(shown: Shown, space: str, n_neighbors: int, min_dist: float) -> 
     """Whether the UMAP pair `layouts` would draw is on disk already (the demo run ships its first maps): the page
     can show it while numba is still compiling. Once per server and settings: the answer only matters until the
     warm-up is done, and a stale "no" only shows PCA that long."""
-    return stored_maps.has_umap_pair(shown.checkpoint.path, len(embeddings(shown).ids), space, n_neighbors, min_dist)
+    return has_umap_pair(shown.checkpoint.path, len(embeddings(shown).ids), space, n_neighbors, min_dist)
 
 
 @st.cache_data(show_spinner="Clustering the trained embeddings with k-means…", max_entries=16)

@@ -10,7 +10,7 @@ import threading
 
 import streamlit as st
 
-from simclr.project import warm_up_umap
+from simclr.maps.reduce import warm_up_umap
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,1 +1,13 @@
-"""`python -m simclr.train`: the pretraining command line (simclr.train.cli); the loop itself is simclr.loop."""
+"""Pretraining: SimCLR's loop and everything around it.
+
+- loop.py: train(config, run_dir), the paper's Algorithm 1 as a generator of per-step metrics
+- checks.py: what is checked before a run starts or resumes (validate, check_fits, resume_config)
+- recipes.py: named starting points (a TrainConfig each; TrainConfig itself is simclr.runs.config)
+- optim.py: Adam, SGD, LARS and the warmup + cosine schedule
+- distributed.py: several processes, one global batch (torchrun, DDP)
+- writer.py: the run folder's bookkeeping during training (summary, metrics, checkpoints)
+- monitor.py: what training watches: the validation kNN of h, its pace, the batch's top-1 match
+- snapshots.py: the live map's snapshots of h while it trains
+- launch.py: training in a background process, as the app starts it
+- cli.py, flags.py, __main__.py: `python -m simclr.train`
+"""

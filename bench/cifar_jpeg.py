@@ -2,7 +2,7 @@
 
     python -m bench.cifar_jpeg cifar10-jpeg.zip DATA_ROOT    # then SIMCLR_DATA=DATA_ROOT --dataset cifar10
 
-For measurements only (bench/gpu.sh, the README's learning figures); JPEG pixels differ slightly from
+For measurements only (bench/gpu.sh, the figures in docs/learning.md); JPEG pixels differ slightly from
 the binary release. The training order of the 50,000 images is shuffled with a fixed seed into 5 batches.
 """
 import io

@@ -67,7 +67,7 @@ PRESETS: dict[str, AugmentConfig] = {
     "paper-cifar": AugmentConfig(jitter_strength=0.5, blur=False),  # appendix B.9: s = 0.5, no blur
     # for 28 px digits (the CPU demo on mnist-5k): a mirrored digit is another shape (flips cost 0.012 kNN),
     # 8% of 28 px holds a stroke or two, so crops keep at least 20% of the area (30%: 0.004 worse); brightness
-    # and contrast at s = 1 (0.8 each, as paper-imagenet) beat s = 0.5 by 0.003 and no jitter by 0.04 (README)
+    # and contrast at s = 1 (0.8 each, as paper-imagenet) beat s = 0.5 by 0.003 and no jitter by 0.04 (docs/learning.md)
     "digits": AugmentConfig(jitter_strength=1.0, blur=False, flip=False, crop_scale=(0.2, 1.0)),
     # Lightning "Deep Learning Fundamentals" Unit 7.7: 128 px views, ColorJitter(0.8, 0.8, 0.8, 0.2) w.p. 0.8,
     # grayscale w.p. 0.2, blur always

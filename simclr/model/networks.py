@@ -58,7 +58,7 @@ class SmallCNN(nn.Module):
     w = 8 (the default) makes 6,500 views/s on one CPU thread against 4,000 for w = 16; in a 60 s run on
     mnist-5k that speed buys better features than the width. p = 2 averages each quadrant instead of the whole
     map (ResNet's global pooling, p = 1), so h keeps where in the image a stroke is: on mnist-5k it gave
-    validation kNN 0.952 against 0.944 (three seeds, 60 s each; README, "What it achieves").
+    validation kNN 0.952 against 0.944 (three seeds, 60 s each; docs/learning.md, "how the recipe was chosen").
     Runs in channels_last, oneDNN's fast layout for these small convolutions.
     """
 

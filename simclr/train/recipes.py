@@ -21,7 +21,7 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(),
         "mnist-5k, small-cnn of width 8 (8-16-32-64 channels) pooled to 2 x 2, batch 128, tau 0.5, Adam 1e-2, "
         "views 'digits' (no flips, crops of at least 20%, jitter strength 1, no blur), 60 s on one CPU thread; each "
-        "chosen on validation digits in 60 s runs on this machine (README).",
+        "chosen on validation digits in 60 s runs on this machine (docs/learning.md).",
     ),
     "CPU 10-minute CIFAR-10": Recipe(
         TrainConfig(dataset="cifar10", seconds=600),

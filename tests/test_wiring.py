@@ -12,9 +12,11 @@ TrainConfig fields the loop reads, and where each is checked:
     lr, warmup, schedule, max_steps .......... test_lr_follows_warmup_then_cosine, test_a_constant_schedule_...
     seconds .................................. test_a_time_budget_ends_the_run_on_time
     epochs ................................... test_epochs_set_the_step_budget
-    seed ..................................... test_the_same_seed_repeats_a_run_and_another_seed_does_not
+    seed (initial weights, batch order and
+    the views' generator, each on its own) ... test_the_same_seed_repeats_a_run_and_another_seed_does_not
     batch_size, seed (batch order) ........... test_each_epoch_shows_every_training_image_once
-    optimizer, weight_decay .................. test_the_configured_optimizer_and_weight_decay_are_used
+    optimizer, weight_decay .................. test_the_configured_optimizer_and_weight_decay_are_used,
+                                               test_each_optimizer_choice_is_built
     eval_every ............................... test_knn_checks_run_every_eval_every_steps
     eval_overhead ............................ test_eval_overhead_reaches_the_pace_of_the_checks
     log_every ................................ test_metrics_lines_every_log_every_steps
@@ -27,20 +29,22 @@ TrainConfig fields the loop reads, and where each is checked:
     channels_last ............................ test_channels_last_lays_out_the_views_as_asked
     precision ................................ test_precision_reaches_the_forward_pass
     compile .................................. test_compile_wraps_the_network_only_when_asked
-    knn_k, eval_images, validation_images .... test_the_training_knn_is_the_vote_on_h (and the cap: test_the_
-                                               validation_cap_is_honoured)
+    knn_k, eval_images, validation_images .... test_a_runs_knn_is_the_vote_on_h_with_its_k,
+                                               test_the_validation_cap_is_honoured
 Left out, and why:
-    seed's third use, the augmentation generator, is checked with the other two (a run repeats exactly, another
-    seed differs); its initial weights and batch order are checked one by one.
     device: CPU is the only device here ("auto" and "cpu" are the same run); simclr.device's tests cover choice.
     path: only the "folder" dataset reads it; tests/test_data.py loads folders through the same load_dataset.
     resume (and RESUMABLE's budget rewrite): tests/test_train.py resumes runs and checks the steps and Adam's
     count go on; the schedule's warm-down is simclr.optim's and tested in tests/test_optim.py.
+    split: "train" is the only split a labelled dataset may train on (validate refuses "test"); the value is
+    checked to reach load_dataset, nothing more.
 The final test-split report (compare.final_report) is replaced by a stub here: it reads best.pt after training
-and is tested in tests/test_compare.py; skipping it keeps these runs at a second or two each.
+and is tested in tests/test_compare.py and tests/test_demo_run.py; skipping it keeps these runs to about a second.
+A run that ignores its budget (a planted bug) is stopped after 30 s by should_stop, so it fails, not hangs.
 """
 
 import math
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -77,7 +81,7 @@ class Record:
     """What the loop passed to the functions it calls, in call order."""
 
     losses: list = field(default_factory=list)  # (z1, z2, temperature)
-    views: list = field(default_factory=list)  # (images, AugmentConfig)
+    views: list = field(default_factory=list)  # (images, AugmentConfig, the generator's state after the draw)
     initial: list = field(default_factory=list)  # the weights each model was built with
     forwards: list = field(default_factory=list)  # (views channels_last, autocast on, autocast dtype)
     optimizers: list = field(default_factory=list)  # (args, optimizer)
@@ -103,7 +107,7 @@ def record(patch: pytest.MonkeyPatch) -> Record:
         patch.setattr(loop, name, wrapper)
 
     wrap("nt_xent", lambda a, k, r: seen.losses.append((a[0].detach().clone(), a[1].detach().clone(), a[2])))
-    wrap("two_views", lambda a, k, r: seen.views.append((a[0].clone(), a[1])))
+    wrap("two_views", lambda a, k, r: seen.views.append((a[0].clone(), a[1], a[2].get_state())))
     wrap("build_optimizer", lambda a, k, r: seen.optimizers.append((a, r)))
     wrap("Pace", lambda a, k, r: seen.paces.append((a, k)))
     wrap("load_dataset", lambda a, k, r: seen.datasets.append((a, k, r)))
@@ -111,6 +115,7 @@ def record(patch: pytest.MonkeyPatch) -> Record:
     def hook(module, inputs):  # (a 1-channel batch is channels_last whichever way it is laid out)
         seen.forwards.append((inputs[0].is_contiguous(memory_format=torch.channels_last),
                               torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+
     def built(args, kwargs, model):
         seen.initial.append({name: t.clone() for name, t in model.state_dict().items()})
         model.register_forward_pre_hook(hook)
@@ -153,9 +158,11 @@ class Run:
 
 
 def run(config: TrainConfig, folder) -> Run:
+    """Train with the loop's calls recorded; a run that ignores its budget is stopped after 30 s."""
+    deadline = time.monotonic() + 30
     with pytest.MonkeyPatch.context() as patch:
         seen = record(patch)
-        rows = list(loop.train(config, folder))
+        rows = list(loop.train(config, folder, should_stop=lambda: time.monotonic() > deadline))
     return Run(config, folder, rows, seen)
 
 
@@ -278,8 +285,18 @@ def test_the_same_seed_repeats_a_run_and_another_seed_does_not(seeded):
     same = lambda a, b: all(torch.equal(t, b[name]) for name, t in a.items())  # noqa: E731
     assert same(first.seen.initial[0], again.seen.initial[0]) and not same(first.seen.initial[0],
                                                                            other.seen.initial[0]), "initial weights"
-    assert torch.equal(first.seen.views[0][0], again.seen.views[0][0])
-    assert not torch.equal(first.seen.views[0][0], other.seen.views[0][0]), "seed 1 drew the same first batch"
+    order = [batch_order(done) for done in seeded]  # positions in the run's own training images
+    assert order[0] == order[1] and order[0] != order[2], "the batch order does not follow the seed"
+    draws = [[state for _, _, state in done.seen.views] for done in seeded]  # the augmentation generator's
+    assert all(torch.equal(a, b) for a, b in zip(draws[0], draws[1]))
+    assert not any(torch.equal(a, b) for a, b in zip(draws[0], draws[2])), "the views do not follow the seed"
+
+
+def batch_order(done: Run) -> list[int]:
+    """Each step's images as positions in the run's training images (subset already drawn)."""
+    train_set = done.seen.datasets[0][2]
+    where = {image.numpy().tobytes(): i for i, image in enumerate(train_set.images)}
+    return [where[image.numpy().tobytes()] for images, _, _ in done.seen.views for image in images]
 
 
 def test_each_epoch_shows_every_training_image_once(main):
@@ -289,7 +306,7 @@ def test_each_epoch_shows_every_training_image_once(main):
     assert len(train_set) == cfg.subset
     every = sorted(image.numpy().tobytes() for image in train_set.images)
     per_epoch = cfg.subset // cfg.batch_size
-    batches = [images for images, _ in main.seen.views]
+    batches = [images for images, _, _ in main.seen.views]
     assert all(len(images) == cfg.batch_size for images in batches)
     for epoch in range(cfg.max_steps // per_epoch):
         shown = torch.cat(batches[epoch * per_epoch:(epoch + 1) * per_epoch])
@@ -352,7 +369,7 @@ def test_the_model_is_the_configured_network(main):
 
 def test_views_use_the_preset_with_the_overrides(main):
     expected = replace(PRESETS["digits"], crop_scale=(0.3, 1.0), flip=True)
-    assert {cfg for _, cfg in main.seen.views} == {expected}
+    assert {cfg for _, cfg, _ in main.seen.views} == {expected}
 
 
 def test_the_configured_images_are_loaded(main):
@@ -364,7 +381,7 @@ def test_the_configured_images_are_loaded(main):
 
 
 def test_threads_sets_torchs_thread_count(main):
-    assert main.seen.threads[0] == 2
+    assert main.seen.threads[0] == 2, main.seen.threads
 
 
 @pytest.mark.parametrize(("channels_last", "nhwc"), [(True, True), (None, False)])  # None: only on CUDA
@@ -439,7 +456,8 @@ def test_best_pt_holds_the_step_with_the_highest_validation_knn(tmp_path, monkey
     assert extra["best"] == best_value
     assert (done.summary["best_step"], done.summary["best_value"]) == (best_step, best_value)
     kept = probe.seen[[step for step, _ in checks].index(best_step)]
-    assert all(torch.equal(model.state_dict()[name], kept[name]) for name in kept), "best.pt's weights are another step's"
+    assert all(torch.equal(model.state_dict()[name], kept[name]) for name in kept), \
+        "best.pt's weights are another step's"
 
 
 def test_best_pt_of_a_real_run_is_its_best_check(main):

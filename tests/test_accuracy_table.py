@@ -29,7 +29,7 @@ def table(tmp_path_factory):
         at = AppTest.from_file(str(APP), default_timeout=180).run()
         at.session_state["emb_count"] = 200  # the maps' size; the table does not depend on it
         at.session_state["emb_method"] = "PCA"
-        at.switch_page("app_pages/embeddings.py").run()
+        at.switch_page("app_pages/embeddings/page.py").run()
         assert not at.exception, at.exception
         assert at.selectbox(key="emb_run").value == "demo-run"
         frames = [frame.value for frame in at.dataframe if "features" in frame.value.columns]

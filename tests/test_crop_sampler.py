@@ -15,7 +15,7 @@ import torch
 from scipy.stats import ks_2samp
 from torchvision.transforms import RandomResizedCrop
 
-from simclr.augment import AugmentConfig, draw_params
+from simclr.augment.views import AugmentConfig, draw_params
 
 DRAWS = 20_000
 ALPHA = 1e-4

@@ -47,7 +47,7 @@ def shown(tmp_path_factory) -> dict[str, list[dict]]:
         at = AppTest.from_file(str(APP), default_timeout=180).run()
         assert not at.exception, at.exception
         widgets = snapshot(at, "augmentations")
-        at.switch_page("app_pages/loss.py").run()
+        at.switch_page("app_pages/loss/page.py").run()
         assert not at.exception, at.exception
         widgets += snapshot(at, "loss, random encoder")
         at.selectbox(key="encoder_choice").set_value("demo-run").run()  # a trained encoder: the Views control
@@ -135,7 +135,7 @@ def test_every_widget_of_a_key_is_listed():
     value in links that open_link then refuses."""
     root = Path(__file__).resolve().parent.parent
     unlisted = []
-    for path in [*root.glob("app_pages/*.py"), *root.glob("ui/*.py")]:
+    for path in [*root.glob("app_pages/**/*.py"), *root.glob("ui/*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):
                 continue

@@ -38,7 +38,7 @@ Left out, and why:
     count go on; the schedule's warm-down is simclr.optim's and tested in tests/test_optim.py.
     split: "train" is the only split a labelled dataset may train on (validate refuses "test"); the value is
     checked to reach load_dataset, nothing more.
-The final test-split report (compare.final_report) is replaced by a stub here: it reads best.pt after training
+The final test-split report (simclr.train.loop's final_report) is replaced by a stub here: it reads best.pt after training
 and is tested in tests/test_compare.py and tests/test_demo_run.py; skipping it keeps these runs to about a second.
 A run that ignores its budget (a planted bug) is stopped after 30 s by should_stop, so it fails, not hangs.
 """
@@ -52,15 +52,16 @@ import pytest
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
-import simclr.loop as loop
-from simclr import compare, runs
-from simclr.augment import PRESETS
+import simclr.train.loop as loop
+from simclr.augment.views import PRESETS
 from simclr.data import load_dataset
-from simclr.model import ModelConfig, build_model, load_checkpoint
-from simclr.optim import LARS
-from simclr.probe import KnnProbe
-from simclr.run_writer import RunWriter
-from simclr.train_config import TrainConfig
+from simclr.model.checkpoint import load_checkpoint
+from simclr.model.networks import ModelConfig, build_model
+from simclr.runs import folder as runs
+from simclr.runs.config import TrainConfig
+from simclr.train.monitor import KnnProbe
+from simclr.train.optim import LARS
+from simclr.train.writer import RunWriter
 
 MAIN = dict(  # every field the loop reads away from its default, so that ignoring one shows
     dataset="mnist-5k", subset=96, size=32, batch_size=24, temperature=0.2, optimizer="sgd", lr=0.05,
@@ -137,7 +138,7 @@ def record(patch: pytest.MonkeyPatch) -> Record:
     patch.setattr(RunWriter, "checkpoint", checkpoint)
     patch.setattr(torch, "set_num_threads", seen.threads.append)  # recorded, not applied: the session keeps 1
     patch.setattr(torch, "compile", lambda net, **_: seen.compiled.append(net) or net)
-    patch.setattr(compare, "final_report", lambda *args, **kwargs: {})
+    patch.setattr(loop, "final_report", lambda *args, **kwargs: {})
     return seen
 
 

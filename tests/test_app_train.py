@@ -67,6 +67,22 @@ def test_bad_settings_are_refused_with_a_message(page, tmp_path):
     assert not (tmp_path / "escape").exists()
 
 
+def test_resume_while_another_run_trains_is_refused_with_the_librarys_warning(page, tmp_path):
+    root = tmp_path / "runs"
+    for name, status in (("live", "running"), ("mine", "stopped")):  # "live" names this test's process: alive
+        (root / name).mkdir(parents=True)
+        folder.write_json(root / name / folder.CONFIG, TrainConfig(seconds=60.0).to_dict())
+        folder.write_json(root / name / folder.SUMMARY, {"status": status, "pid": os.getpid(),
+                                                         "process": process.process_identity(os.getpid())})
+    (root / "mine" / folder.LAST).write_bytes(b"a checkpoint")
+    page.session_state["train_watch"] = "mine"
+    page.run()
+    page.button(key="train_resume").click().run()
+    assert not page.exception and not page.error
+    assert [w.value for w in page.warning] == [plain("live is training; one run at a time on this machine.")]
+    assert sorted(p.name for p in (root / "mine").iterdir()) == [folder.CONFIG, folder.LAST, folder.SUMMARY]
+
+
 def cli_run(run_dir: Path, *flags: str) -> subprocess.Popen:
     """A run started from a terminal, as a user would: `python -m simclr.train` in its own process."""
     return subprocess.Popen([sys.executable, "-m", "simclr.train", "--batch-size", "64", "--threads", "1",

@@ -1,18 +1,17 @@
-"""Figure helpers the pages share: thumbnails as data URIs, a padded axis range, a categorical palette."""
+"""Figure helpers the pages share: pictures as data URIs, a padded axis range, a categorical palette."""
 
 import base64
-import io
 
 import numpy as np
 import plotly.express as px
-from PIL import Image
+
+from simclr.maps.projector import encode_picture
 
 
-def data_uri(picture: np.ndarray) -> str:
-    """A small PNG as a data URI, so figures carry their own thumbnails (works offline)."""
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+def data_uri(picture: np.ndarray, kind: str = "PNG") -> str:
+    """A picture (H, W, C) uint8, C in {1, 3}, as a PNG or JPEG data URI, so figures carry their own images
+    (works offline)."""
+    return f"data:image/{kind.lower()};base64," + base64.b64encode(encode_picture(picture, kind)).decode()
 
 
 def padded_range(xy: np.ndarray, margin: float = 0.06) -> tuple[list[float], list[float]]:

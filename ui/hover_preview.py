@@ -3,12 +3,16 @@
 Plotly's hover label holds only text. This puts a small script on the page (st.html, not iframed) that
 listens to plotly.js's public `plotly_hover` event on every chart whose `layout.meta.hover_sprite`
 names a registered sprite, and shows the hovered point's cell of that sprite (row id in customdata)
-in a floating box. The sprite travels once, as one data URI, for every chart that uses it.
+in a floating box. The sprite travels once, as one data URI (sprite_data_uri), for every chart that uses it.
 """
 
 import json
 
 import streamlit as st
+import torch
+
+from simclr.maps.projector import sprite
+from ui.charts import data_uri
 
 SCRIPT = """
 (() => {
@@ -79,3 +83,10 @@ def hover_preview(token: str, sprite_uri: str, cols: int, captions: list[str], d
     # "<!--"). JSON has "<" only inside strings, where \\u003c means the same character.
     script = SCRIPT.replace("TOKEN", _js(token)).replace("DATA", _js(data))
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def sprite_data_uri(images: torch.Tensor, cell: int) -> str:
+    """uint8 images (N, C, H, W) as one sprite (simclr.maps.projector.sprite: cell i = image i, ceil(sqrt(N)) cells a
+    row, each at most `cell` px), a PNG (grey) or JPEG (colour: photos compress ten times better) data URI."""
+    picture = sprite(images, side=min(images.shape[-1], cell))
+    return data_uri(picture, "PNG" if picture.shape[2] == 1 else "JPEG")

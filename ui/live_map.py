@@ -1,6 +1,5 @@
 """The live map of a run, as the Training page shows it while the run trains: read from its snapshots on disk."""
 
-import base64
 import hashlib
 import math
 from pathlib import Path
@@ -9,10 +8,9 @@ import streamlit as st
 
 from simclr.data import DataError
 from simclr.maps import live
-from simclr.maps.projector import encode_picture, sprite
 from simclr.runs import progress, snapshot_files
 from simclr.runs.config import run_config
-from ui.hover_preview import hover_preview
+from ui.hover_preview import hover_preview, sprite_data_uri
 from ui.live_map_charts import live_map_figure
 from ui.run_embeddings import run_images
 from ui.umap_warmup import start_umap_warmup
@@ -30,9 +28,7 @@ def _sprite(run_dir: str, config: dict, count: int) -> str | None:
         sample = snapshot_files.held_out_sample(train.dataset, count, train.seed, train_set, **load)
     except DataError:
         return None
-    picture = sprite(sample.images, side=min(sample.images.shape[-1], HOVER_CELL))
-    kind = "PNG" if picture.shape[2] == 1 else "JPEG"
-    return f"data:image/{kind.lower()};base64," + base64.b64encode(encode_picture(picture, kind)).decode()
+    return sprite_data_uri(sample.images, HOVER_CELL)
 
 
 def map_sample(run_dir: Path, config: dict) -> tuple[dict, str]:

@@ -4,7 +4,6 @@ Caches are keyed on `Shown` (run folder, checkpoint and its modification time, i
 a checkpoint rewritten by a run still training misses every cache, a rerun of the page hits them.
 """
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +13,13 @@ import torch
 
 from simclr.data import Dataset, load_dataset
 from simclr.evaluate.embed import embed
-from simclr.maps.projector import encode_picture, sprite
 from simclr.maps.reduce import align, kmeans_labels, pca_2d
 from simclr.maps.stored import MAP_SEED, has_umap_pair, shown_ids, umap_pair
 from simclr.model.encoders import encoders as run_encoders
 from simclr.model.networks import SimCLRModel
 from simclr.runs import folder
 from simclr.runs.config import TrainConfig, run_config
+from ui.hover_preview import sprite_data_uri
 from ui.run_picker import DEMO_RUN
 
 
@@ -134,8 +133,6 @@ HOVER_CELL = 64  # px per image in the hover sprite: enough to recognise one, sm
 
 @st.cache_data(show_spinner="Packing the thumbnails for the hover preview…", max_entries=8)
 def hover_sprite(shown: Shown) -> str:
-    """The shown images as one sprite (export.sprite layout), a PNG (grey) or JPEG (colour) data URI."""
+    """The shown images as one hover sprite data URI (ui.hover_preview.sprite_data_uri), cell i = shown image i."""
     images = run_images(shown.checkpoint.config()).images[torch.from_numpy(embeddings(shown).ids)]
-    picture = sprite(images, side=min(images.shape[-1], HOVER_CELL))
-    kind = "PNG" if picture.shape[2] == 1 else "JPEG"  # photos compress ten times better as JPEG
-    return f"data:image/{kind.lower()};base64," + base64.b64encode(encode_picture(picture, kind)).decode()
+    return sprite_data_uri(images, HOVER_CELL)

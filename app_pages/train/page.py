@@ -1,8 +1,6 @@
 """Training: start a SimCLR pretraining run, watch it learn, stop and resume it; every run kept on disk."""
 
 import math
-import time
-from pathlib import Path
 
 import streamlit as st
 
@@ -10,23 +8,11 @@ from app_pages.train.charts import knn_chart, run_curves
 from app_pages.train.form import train_form
 from simclr.evaluate.report import labelled_figures
 from simclr.runs import folder, progress
-from simclr.train.checks import ConfigError
-from simclr.train.launch import LOG, busy_runs as busy_on_disk, refusal, resume_run, start_run, starting
+from simclr.train.launch import LOG, busy_runs, is_busy, refusal, resume_run, start_run, starting
 from ui.live_map import live_map_panel
 from ui.plain import plain
 
 root = folder.default_root()
-
-
-def busy_runs() -> list[str]:
-    """Runs training or starting now, read from their folders (any process, any server)."""
-    return busy_on_disk(root)
-
-
-def following(name: str) -> bool:
-    """Whether the page should keep redrawing run `name`: its process is starting (so a resumed run is followed
-    before its summary.json says "running" again) or its folder says it is training."""
-    return starting(root / name) or folder.is_running(root / name)
 
 
 def delete(name: str) -> None:
@@ -73,7 +59,7 @@ def live_view(name: str, refreshing: bool) -> None:
     and brings the runs table up to date.
     """
     run_dir = root / name
-    if refreshing and not following(name):
+    if refreshing and not is_busy(run_dir):
         st.rerun()
     if not (run_dir / folder.CONFIG).is_file():
         if starting(run_dir):
@@ -130,10 +116,11 @@ def live_view(name: str, refreshing: bool) -> None:
     elif (run_dir / folder.LAST).is_file():
         more = actions[1].number_input("Resume for (seconds)", 1.0, 24 * 3600.0, 30.0, step=10.0, key="train_more")
         if actions[0].button("Resume", key="train_resume", help="Continues from last.pt with the same settings."):
-            if busy_runs():
-                st.warning(plain(f"{busy_runs()[0]} is training; one run at a time on this machine."))
-            else:
+            try:
                 resume_run(run_dir, more)
+            except folder.RunError as error:
+                st.warning(plain(str(error)))
+            else:
                 st.session_state["train_watch"] = run_dir.name
                 st.rerun()
 
@@ -149,27 +136,19 @@ with form:
     name = st.text_input("Run name (empty: dataset-encoder-time)", key="train_name", max_chars=80)
     if st.button("Start training", type="primary", key="train_start", use_container_width=True):
         try:
-            if busy_runs():
-                raise ConfigError(f"{busy_runs()[0]} is training on this machine; stop it or let it finish first.")
-            run_name = name.strip() or f"{config.dataset}-{config.encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
-            if Path(run_name).name != run_name or run_name.startswith(".") or not run_name.isprintable():
-                raise ConfigError("A run name is a plain folder name: no slashes, no control characters, and not "
-                                  "starting with a dot.")
-            if (root / run_name).exists():
-                raise ConfigError(f"A run called {run_name} exists already; choose another name.")
-            start_run(config, root / run_name)  # validates; threads: the CLI's default (training_threads)
-        except (ConfigError, ValueError) as error:
+            started = start_run(root, config, name)  # threads: the CLI's default (training_threads)
+        except (folder.RunError, ValueError) as error:  # ValueError: ConfigError, settings that cannot work
             st.error(plain(str(error)))
         else:
-            st.session_state["train_watch"] = run_name
+            st.session_state["train_watch"] = started.run_dir.name
 
 all_runs = folder.list_runs(root)
-watch = st.session_state.get("train_watch") or (busy_runs() or [r.name for r in all_runs] or [None])[0]
+watch = st.session_state.get("train_watch") or (busy_runs(root) or [r.name for r in all_runs] or [None])[0]
 with live:
     if watch is None:
         st.info("No runs yet: pick a preset and press Start. The CPU demo takes a minute.")
     else:
-        refresh = 1.0 if following(watch) else None
+        refresh = 1.0 if is_busy(root / watch) else None
         st.fragment(run_every=refresh)(live_view)(watch, refresh is not None)
 
 

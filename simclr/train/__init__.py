@@ -8,6 +8,7 @@
 - writer.py: the run folder's bookkeeping during training (summary, metrics, checkpoints)
 - monitor.py: what training watches: the validation kNN of h, its pace, the batch's top-1 match
 - snapshots.py: the live map's snapshots of h while it trains
-- launch.py: training in a background process, as the app starts it
+- launch.py: starting and resuming runs in a background process, with the rules a start keeps (run names, one run
+  at a time under a root)
 - cli.py, flags.py, __main__.py: `python -m simclr.train`
 """

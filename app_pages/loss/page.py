@@ -12,7 +12,7 @@ from simclr.augment.views import PRESETS, two_views
 from simclr.loss import anchor_breakdown, cosine_similarity_matrix, loss_by_temperature, nt_xent
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter, presenter_fonts
-from ui.links import KEEP
+from ui.links import KEEP, current, number_args, segment_args
 from ui.pictures import to_picture
 from ui.plain import plain
 from ui.sidebar import current_dataset
@@ -36,27 +36,28 @@ controls, main = st.columns([1, 3], gap="large")
 with main:
     dataset = current_dataset()
 with controls:
-    n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.", **KEEP)
+    n = st.slider("Images in the batch (N)", **number_args("loss_n"), key="loss_n",
+                  help="2N views, 2(N-1) negatives per anchor.", **KEEP)
     temperature = st.slider(
-        "Temperature τ", 0.01, 2.0, 0.5, step=0.01, key="temperature",
+        "Temperature τ", **number_args("temperature"), key="temperature",
         help="Similarities are divided by τ before the softmax. A low τ sharpens it: the hardest negatives "
         "dominate the loss and the loss grows when they are close. A high τ flattens it: every negative "
         "counts alike and the loss moves towards ln(2N-1). The paper found 0.1 to 0.5 work well.", **KEEP,
     )
     space = st.segmented_control(
-        "Embedding", ["h", "z"], default="z", key="loss_space", required=True,
+        "Embedding", **segment_args("loss_space"), key="loss_space", required=True,
         help="h: the encoder's representation (what we keep after training). z = g(h): after the projection "
         "head (what the loss sees). The paper found h transfers better: the head may discard information, "
         "such as colour or orientation, that the loss asks it to ignore.", **KEEP,
     )
     if not presenter():
-        st.number_input("Batch seed", 0, 10**6, key="loss_seed", help="Another number draws other images and views.",
-                        **KEEP)
+        st.number_input("Batch seed", **number_args("loss_seed"), key="loss_seed",
+                        help="Another number draws other images and views.", **KEEP)
     model, model_caption, run_config = encoder_picker(dataset)
     config, views_caption = None, "Views drawn with the augmentation settings below."
     if run_config is not None:
         own = st.segmented_control(
-            "Views", ["run", "page"], default="run", key="loss_views", required=True, **KEEP,
+            "Views", **segment_args("loss_views"), key="loss_views", required=True, **KEEP,
             format_func={"run": "as the run trained", "page": "the settings below"}.get,
             help="A trained encoder is judged fairly on the kind of views it learned to match; views it "
             "never saw (flips of digits, tiny crops) can fool it.",
@@ -72,7 +73,7 @@ with main:
     if n > len(dataset.images):
         st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
         st.stop()
-    generator = torch.Generator().manual_seed(st.session_state.get("loss_seed", 0))
+    generator = torch.Generator().manual_seed(current("loss_seed"))
     pick = torch.randperm(len(dataset.images), generator=generator)[:n]
     x1, x2 = two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
     with torch.no_grad():

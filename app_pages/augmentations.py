@@ -10,7 +10,7 @@ from simclr.augment.views import PRESETS, ViewParams, skipped_ops
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter
 from ui.handoff import Views, send_views
-from ui.links import KEEP, base_preset
+from ui.links import KEEP, base_preset, current, number_args
 from ui.navigation import page
 from ui.pictures import VIEW_COLOURS, to_picture, with_boxes
 from ui.plain import plain
@@ -20,7 +20,7 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff", "zip"
 
 
 def _next_seed() -> None:
-    st.session_state["view_seed"] = st.session_state.get("view_seed", 0) + 1
+    st.session_state["view_seed"] = current("view_seed") + 1
 
 
 def _uploaded(uploads: list) -> data.Dataset:
@@ -51,11 +51,13 @@ st.caption(
 controls, main = st.columns([1, 3], gap="large")
 with controls:
     source = st.radio("Images from", ["Dataset", "My own images"], horizontal=True, key="aug_source")
-    count = st.slider("Images", 1, 8, 4, key="aug_count", help="How many images to show, each with two views.", **KEEP)
+    count = st.slider("Images", **number_args("aug_count"), key="aug_count", **KEEP,
+                      help="How many images to show, each with two views.")
     if not presenter():
-        st.number_input("Image pick seed", 0, 10**6, key="image_seed", help="Another number picks other images.",
-                        **KEEP)
-        st.number_input("View seed", 0, 10**6, key="view_seed", help="The same seed replays the same views.", **KEEP)
+        st.number_input("Image pick seed", **number_args("image_seed"), key="image_seed", **KEEP,
+                        help="Another number picks other images.")
+        st.number_input("View seed", **number_args("view_seed"), key="view_seed", **KEEP,
+                        help="The same seed replays the same views.")
     st.button("Resample views", on_click=_next_seed, key="resample", type="primary", use_container_width=True)
     with st.expander("Augmentation settings", expanded=True):
         config = augment_controls()
@@ -89,8 +91,7 @@ else:
     with main:
         dataset = current_dataset()
 
-gallery = view_gallery(dataset.images, count, config, st.session_state.get("image_seed", 0),
-                       st.session_state.get("view_seed", 0))
+gallery = view_gallery(dataset.images, count, config, current("image_seed"), current("view_seed"))
 count, channels = gallery.images.shape[:2]
 
 with main:

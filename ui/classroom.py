@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.links import set_values
+from ui.links import KEEP, URL_KEYS, set_values
 from ui.navigation import page
 from ui.run_picker import DEMO_RUN
 
@@ -30,7 +30,7 @@ def presenter() -> bool:
 
 def presenter_toggle() -> None:
     st.toggle(
-        "Presenter mode", key="present", bind="query-params", persist_state="session",
+        "Presenter mode", value=URL_KEYS["present"].default, key="present", **KEEP,
         help="Larger type for a projector; seeds, probabilities and other advanced controls are hidden.",
     )
     if presenter():

@@ -1,4 +1,5 @@
-"""Links that reproduce a view: the one table of URL-bound keys, and the helpers that open and write links.
+"""Links that reproduce a view: the one table of URL-bound keys (which gives each widget its range, step, options
+and default: number_args, select_args, segment_args), and the helpers that open and write links.
 
 Streamlit keeps a bound widget's value in the URL only when it differs from the widget's default, and seeds a
 widget from the URL only on a session's first run. Augmentation ops start from a preset, not from the widget's
@@ -29,13 +30,14 @@ class Key:
     low: float | None = None  # numbers: smallest allowed
     high: float | None = None  # numbers: largest allowed
     choices: tuple | None = None  # str: the allowed values; None: the widget checks (options known only there)
+    step: float | None = None  # "float" and "range": the slider's step ("int" steps by 1)
 
 
 def _aug_keys() -> dict[str, Key]:
     """aug_<field> for each AugmentConfig field a slider or toggle controls; defaults from DEFAULT_PRESET."""
     start = asdict(PRESETS[DEFAULT_PRESET])
-    bounds = {"crop_scale": (0.01, 1.0), "crop_ratio": (0.25, 4.0), "jitter_strength": (0.0, 2.0),
-              "blur_sigma": (0.1, 5.0)}  # the sliders' ranges; probabilities lie in [0, 1]
+    bounds = {"crop_scale": (0.01, 1.0, 0.01), "crop_ratio": (0.25, 4.0, 0.05), "jitter_strength": (0.0, 2.0, 0.05),
+              "blur_sigma": (0.1, 5.0, 0.1)}  # the sliders' ranges and steps; probabilities lie in [0, 1]
     keys = {}
     for field, value in start.items():
         if field in ("size", "blur_kernel"):
@@ -43,8 +45,8 @@ def _aug_keys() -> dict[str, Key]:
         if isinstance(value, bool):
             keys[f"aug_{field}"] = Key("bool", value)
         else:
-            low, high = bounds.get(field, (0.0, 1.0))
-            keys[f"aug_{field}"] = Key("range" if isinstance(value, tuple) else "float", value, low, high)
+            low, high, step = bounds.get(field, (0.0, 1.0, 0.05))
+            keys[f"aug_{field}"] = Key("range" if isinstance(value, tuple) else "float", value, low, high, step=step)
     return keys
 
 
@@ -58,7 +60,7 @@ URL_KEYS: dict[str, Key] = {
     "image_seed": Key("int", 0, 0, 10**6),
     "view_seed": Key("int", 0, 0, 10**6),
     "loss_n": Key("int", 8, 2, 32),  # Similarity: images in the batch
-    "temperature": Key("float", 0.5, 0.01, 2.0),
+    "temperature": Key("float", 0.5, 0.01, 2.0, step=0.01),
     "loss_space": Key("str", "z", choices=("h", "z")),
     "loss_seed": Key("int", 0, 0, 10**6),
     "loss_views": Key("str", "run", choices=("run", "page")),  # a trained encoder's own views, or the sliders'
@@ -90,6 +92,38 @@ def parse(key: str, values: list[str]) -> object:
     if not spec.low <= number <= spec.high:
         raise ValueError(key)
     return number
+
+
+def from_preset(key: str) -> bool:
+    """Whether `key`'s widget starts at the augmentation preset's value, put in session state, not at its row's."""
+    return key.startswith("aug_") and key not in ("aug_count", "aug_preset")
+
+
+def number_args(key: str) -> dict[str, object]:
+    """A slider's or number input's min_value, max_value, step and starting value, from `key`'s row.
+
+    Augmentation ops have no value here: they start from the preset (from_preset).
+    """
+    spec = URL_KEYS[key]
+    args = {"min_value": spec.low, "max_value": spec.high, "step": 1 if spec.kind == "int" else spec.step}
+    return args if from_preset(key) else {**args, "value": spec.default}
+
+
+def select_args(key: str) -> dict[str, object]:
+    """A selectbox's or radio's options and the index of the one a fresh browser starts on, from `key`'s row."""
+    spec = URL_KEYS[key]
+    return {"options": list(spec.choices), "index": spec.choices.index(spec.default)}
+
+
+def segment_args(key: str) -> dict[str, object]:
+    """A segmented control's options and the one a fresh browser starts on, from `key`'s row."""
+    spec = URL_KEYS[key]
+    return {"options": list(spec.choices), "default": spec.default}
+
+
+def current(key: str) -> object:
+    """`key`'s value: its widget's, or its row's default where the page does not draw the widget (presenter mode)."""
+    return st.session_state.get(key, URL_KEYS[key].default)
 
 
 def preset_state(name: str) -> dict[str, object]:
@@ -164,7 +198,7 @@ def same(value: object, start: object) -> bool:
 
 def _start(key: str) -> object:
     """Where a fresh browser starts `key`: augmentation ops at the preset's value, the rest at the default."""
-    if key.startswith("aug_") and key not in ("aug_count", "aug_preset"):
+    if from_preset(key):
         return preset_state(base_preset())[key]
     return URL_KEYS[key].default
 

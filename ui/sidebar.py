@@ -6,6 +6,7 @@ import streamlit as st
 
 from simclr import data
 from simclr.device import describe_device, resolve_device
+from ui.links import KEEP, select_args
 from ui.plain import plain
 
 SPLITS = {"stl10": ("train", "test", "unlabeled")}  # datasets with a split worth choosing
@@ -34,7 +35,7 @@ def dataset_sidebar() -> None:
     """Widgets that choose the dataset; `current_dataset()` reads them on any page."""
     with st.sidebar:
         st.selectbox(
-            "Dataset", list(data.DATASETS), key="dataset", persist_state="session", bind="query-params",
+            "Dataset", **select_args("dataset"), key="dataset", **KEEP,
             help="mnist-5k and photos ship with the installed packages and work offline. "
             "CIFAR-10 and STL-10 need a one-time download; 'folder' reads your own images.",
         )

@@ -1,21 +1,21 @@
 """Similarity and loss: the 2N x 2N similarity matrix of a real batch and the NT-Xent behind it."""
 
-import math
-
 import numpy as np
 import streamlit as st
-import torch
 
 from app_pages.loss.charts import loss_temperature_curve, similarity_heatmap, softmax_row
 from app_pages.loss.encoder_picker import encoder_picker
-from simclr.augment.views import PRESETS, two_views
-from simclr.loss import anchor_breakdown, cosine_similarity_matrix, loss_by_temperature, nt_xent
+from simclr.augment.views import PRESETS
+from simclr.similarity import similarity_view
 from ui.augment_controls import augment_controls
 from ui.classroom import presenter, presenter_fonts
-from ui.links import KEEP
+from ui.links import KEEP, URL_KEYS, current, number_args, segment_args
 from ui.pictures import to_picture
 from ui.plain import plain
 from ui.sidebar import current_dataset
+
+TAU = URL_KEYS["temperature"]  # the loss curve spans the temperature slider's range
+
 
 def _as_trained(run_config) -> str:
     """The run's augmentation preset and what it changed, e.g. "paper-cifar with flip off, crop_scale (0.2, 1.0)"."""
@@ -36,27 +36,28 @@ controls, main = st.columns([1, 3], gap="large")
 with main:
     dataset = current_dataset()
 with controls:
-    n = st.slider("Images in the batch (N)", 2, 32, 8, key="loss_n", help="2N views, 2(N-1) negatives per anchor.", **KEEP)
+    n = st.slider("Images in the batch (N)", **number_args("loss_n"), key="loss_n",
+                  help="2N views, 2(N-1) negatives per anchor.", **KEEP)
     temperature = st.slider(
-        "Temperature τ", 0.01, 2.0, 0.5, step=0.01, key="temperature",
+        "Temperature τ", **number_args("temperature"), key="temperature",
         help="Similarities are divided by τ before the softmax. A low τ sharpens it: the hardest negatives "
         "dominate the loss and the loss grows when they are close. A high τ flattens it: every negative "
         "counts alike and the loss moves towards ln(2N-1). The paper found 0.1 to 0.5 work well.", **KEEP,
     )
     space = st.segmented_control(
-        "Embedding", ["h", "z"], default="z", key="loss_space", required=True,
+        "Embedding", **segment_args("loss_space"), key="loss_space", required=True,
         help="h: the encoder's representation (what we keep after training). z = g(h): after the projection "
         "head (what the loss sees). The paper found h transfers better: the head may discard information, "
         "such as colour or orientation, that the loss asks it to ignore.", **KEEP,
     )
     if not presenter():
-        st.number_input("Batch seed", 0, 10**6, key="loss_seed", help="Another number draws other images and views.",
-                        **KEEP)
+        st.number_input("Batch seed", **number_args("loss_seed"), key="loss_seed",
+                        help="Another number draws other images and views.", **KEEP)
     model, model_caption, run_config = encoder_picker(dataset)
     config, views_caption = None, "Views drawn with the augmentation settings below."
     if run_config is not None:
         own = st.segmented_control(
-            "Views", ["run", "page"], default="run", key="loss_views", required=True, **KEEP,
+            "Views", **segment_args("loss_views"), key="loss_views", required=True, **KEEP,
             format_func={"run": "as the run trained", "page": "the settings below"}.get,
             help="A trained encoder is judged fairly on the kind of views it learned to match; views it "
             "never saw (flips of digits, tiny crops) can fool it.",
@@ -72,27 +73,18 @@ with main:
     if n > len(dataset.images):
         st.error(f"N = {n} is more than the {len(dataset.images)} images in this dataset: lower N.")
         st.stop()
-    generator = torch.Generator().manual_seed(st.session_state.get("loss_seed", 0))
-    pick = torch.randperm(len(dataset.images), generator=generator)[:n]
-    x1, x2 = two_views(dataset.images[pick], config, generator)  # (N, C, H, W) each
-    with torch.no_grad():
-        h1, h2 = model.encode(x1), model.encode(x2)
-        e1, e2 = (h1, h2) if space == "h" else (model.head(h1), model.head(h2))  # (N, D)
-    loss = float(nt_xent(e1, e2, temperature))
-    sim = cosine_similarity_matrix(e1, e2).numpy()  # (2N, 2N)
-    parts = anchor_breakdown(e1, e2, temperature, k=3)
+    batch = similarity_view(dataset.images, model, config, n, temperature, current("loss_seed"), space,
+                            curve_range=(TAU.low, TAU.high))
+    sim, parts = batch.sim.numpy(), batch.breakdown  # (2N, 2N); per anchor
 
-    chance = math.log(2 * n - 1)
-    top1 = float((parts.rank == 1).float().mean())
     a, b, c = st.columns(3)
-    a.metric("NT-Xent loss", f"{loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
-    b.metric("Chance ln(2N-1)", f"{chance:.3f}", help="The loss when every candidate looks alike.")
-    c.metric("Positive ranks first", f"{top1:.0%}", help="How often the softmax ranks the positive first.")
+    a.metric("NT-Xent loss", f"{batch.loss:.3f}", help="The mean of the 2N anchors' terms (paper Eq. 1).")
+    b.metric("Chance ln(2N-1)", f"{batch.chance:.3f}", help="The loss when every candidate looks alike.")
+    c.metric("Positive ranks first", f"{batch.top1:.0%}", help="How often the softmax ranks the positive first.")
     st.caption(plain(f"{model_caption}. {views_caption}"))
 
     labels = [f"{i + 1}{v}" for v in "ab" for i in range(n)]  # rows: view a of every image, then view b
-    views = torch.cat([x1, x2])
-    thumbnails = [to_picture(v, min_side=48) for v in views]
+    thumbnails = [to_picture(v, min_side=48) for v in batch.views]
     st.markdown("**Cosine similarity of every pair of views**")
     stretch = st.session_state.get("loss_stretch", True)
     positives = parts.positive_index.numpy()
@@ -120,9 +112,7 @@ with main:
         f"This anchor's loss term is -ln p(positive) = {float(parts.loss[anchor]):.3f}; the positive ranks "
         f"{int(parts.rank[anchor])} of {2 * n - 1}. The dashed line is chance, 1/(2N-1): every candidate alike."
     )
-    negatives = [j for j in range(2 * n) if j not in (anchor, positive)]
-    positive_term = math.exp(sim[anchor, positive] / temperature)
-    negative_terms = sum(math.exp(sim[anchor, j] / temperature) for j in negatives)
+    positive_term, negative_terms = float(batch.positive_term[anchor]), float(batch.negative_terms[anchor])
     st.markdown(f"**Eq. 1 for anchor {labels[anchor]}**, with this batch's numbers:")
     st.latex(
         r"\ell_{i,j} = -\log \frac{\exp(\mathrm{sim}(z_i, z_j)/\tau)}{\sum_{k \ne i} \exp(\mathrm{sim}(z_i, z_k)/\tau)}"
@@ -130,15 +120,14 @@ with main:
         rf"{{\exp({sim[anchor, positive]:.2f}/{temperature:g}) + \underbrace{{{negative_terms:.2f}}}_{{{2 * n - 2}\ \text{{negatives}}}}}}"
         rf" = -\log \frac{{{positive_term:.2f}}}{{{positive_term + negative_terms:.2f}}} = {float(parts.loss[anchor]):.3f}"
     )
-    taus = torch.logspace(math.log10(0.01), math.log10(2.0), 60)
-    curve = loss_by_temperature(e1, e2, taus).numpy()
-    st.plotly_chart(presenter_fonts(loss_temperature_curve(taus.numpy(), curve, temperature, loss, chance)),
-                    key="loss_temperature")
+    curve = loss_temperature_curve(batch.taus.numpy(), batch.curve.numpy(), temperature, batch.loss, batch.chance)
+    st.plotly_chart(presenter_fonts(curve), key="loss_temperature")
     cells = st.columns(2 + len(hardest))
-    cells[0].image(to_picture(views[anchor]), caption=f"anchor {labels[anchor]}")
-    cells[1].image(to_picture(views[positive]), caption=f"positive {labels[positive]}: p = {probs[positive]:.3f}")
+    cells[0].image(to_picture(batch.views[anchor]), caption=f"anchor {labels[anchor]}")
+    cells[1].image(to_picture(batch.views[positive]), caption=f"positive {labels[positive]}: p = {probs[positive]:.3f}")
     for cell, j in zip(cells[2:], hardest):
-        cell.image(to_picture(views[j]), caption=f"negative {labels[j]}: p = {probs[j]:.3f}, cos = {sim[anchor, j]:.2f}")
+        cell.image(to_picture(batch.views[j]),
+                   caption=f"negative {labels[j]}: p = {probs[j]:.3f}, cos = {sim[anchor, j]:.2f}")
     if not presenter():  # the per-anchor table is detail a projector does not need
         st.dataframe(
             {

@@ -461,6 +461,26 @@ def test_best_pt_holds_the_step_with_the_highest_validation_knn(tmp_path, monkey
         "best.pt's weights are another step's"
 
 
+@pytest.mark.parametrize(("metric", "figures", "best_at"), [
+    ("knn", (0.3, 0.7, 0.5, 0.7), 2), ("loss", (3.0, 2.0, 2.5, 1.5), 4), ("loss", (2.0, 3.0, 2.0, 2.5), 1)])
+def test_keep_best_keeps_the_highest_knn_or_without_labels_the_lowest_loss(tmp_path, metric, figures, best_at):
+    """RunWriter.keep_best on its own: a run without labels keeps best.pt by the loss, lower being better, and
+    summary.json names what chose it (the Training page's "best by ..."); ties keep the earlier step."""
+    state = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best": None, "warm_down": None}
+    writer = RunWriter(tmp_path, {}, state, resume=False)
+    writer.start({})
+    model = build_model(ModelConfig(width=2, head_hidden=4, head_dim=2), seed=0)
+    for step, value in enumerate(figures, start=1):
+        state["step"] = step
+        with torch.no_grad():
+            next(model.parameters()).fill_(step)  # each step's weights told apart
+        writer.keep_best(metric, value, model)
+    best, extra = load_checkpoint(tmp_path / runs.BEST)
+    assert extra["step"] == best_at and float(next(best.parameters()).flatten()[0]) == best_at
+    assert (writer.summary["best_metric"], writer.summary["best_value"], writer.summary["best_step"]) == \
+        (metric, figures[best_at - 1], best_at)
+
+
 def test_best_pt_of_a_real_run_is_its_best_check(main):
     checks = best_candidates(main)
     assert len(checks) == 3  # steps 3 and 6, and the final check at 8

@@ -467,6 +467,7 @@ def test_keep_best_keeps_the_highest_knn_or_without_labels_the_lowest_loss(tmp_p
     """RunWriter.keep_best on its own: a run without labels keeps best.pt by the loss, lower being better, and
     summary.json names what chose it (the Training page's "best by ..."); ties keep the earlier step."""
     state = {"step": 0, "epoch": 0.0, "seconds": 0.0, "best": None, "warm_down": None}
+    tmp_path = tmp_path / "runs" / "new"  # `--out runs/new` where runs/ does not exist yet: made, parents too
     writer = RunWriter(tmp_path, {}, state, resume=False)
     writer.start({})
     model = build_model(ModelConfig(width=2, head_hidden=4, head_dim=2), seed=0)

@@ -153,6 +153,17 @@ def test_non_positive_temperature_is_rejected(temperature):
         nt_xent(randn(4, 8), randn(4, 8), temperature)
 
 
+def test_an_empty_batch_is_rejected():
+    with pytest.raises(ValueError, match="empty"):
+        nt_xent(torch.zeros(0, 8), torch.zeros(0, 8))
+
+
+def test_the_default_temperature_is_one_half():
+    """tau = 0.5 when a caller gives none (lightly's NTXentLoss default too); every caller in the app passes its own."""
+    z1, z2 = randn(4, 8, seed=1), randn(4, 8, seed=2)
+    assert nt_xent(z1, z2).item() == pytest.approx(algorithm_1(z1.numpy(), z2.numpy(), 0.5), rel=1e-5)
+
+
 def test_mismatched_shapes_are_rejected():
     with pytest.raises(ValueError, match="same shape"):
         nt_xent(randn(4, 8), randn(5, 8))
